@@ -1,0 +1,1 @@
+export { createTestDatabase, hasPostgres, postgresUrl, type TestDatabase } from './database.ts';
