@@ -9,7 +9,10 @@ export interface ExampleOptions {
   maxBodyBytes?: number;
 }
 
-export function createExampleApp({ secret, maxBodyBytes = 1024 * 1024 }: ExampleOptions) {
+export function createExampleApp({
+  secret,
+  maxBodyBytes = 1024 * 1024,
+}: ExampleOptions): express.Express {
   const webhook = new Webhook(secret.trim());
   const seenMessageIds = new Set<string>();
   const verifiedDomains = new Map<string, string>();
