@@ -59,7 +59,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   const respond = options.respond ?? (() => ({ status: 204 }));
 
   const server = createServer(async (req, res) => {
-    const raw = await readBody(req);
+    const raw = await readBody(req).catch(() => undefined);
+    if (!raw) return void res.destroy();
     const request = recordOf(req, raw, secrets);
     requests.push(request);
     for (const waiter of waiters) {

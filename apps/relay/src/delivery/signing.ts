@@ -33,13 +33,13 @@ export interface SignInput {
   secrets: string[];
 }
 
-export interface SignedHeaders {
+export type SignedHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
   'content-type': 'application/json';
   'user-agent': string;
-}
+};
 
 /** A new signing secret: `whsec_` and the base64 of 32 random bytes. */
 export function generateSecret(): string {

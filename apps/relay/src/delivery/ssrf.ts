@@ -310,7 +310,7 @@ export interface GuardedDispatcherOptions {
  * blocked (DNS rebinding), and connects only to the addresses it vetted.
  */
 export function createGuardedDispatcher(options: GuardedDispatcherOptions): Agent {
-  const vet = vettingResolver(options.allowPrivate, options.lookup ?? systemLookup);
+  const vet: HostLookup = (hostname) => resolveVettedAddresses(hostname, options);
   const connector = buildConnector({
     lookup: netLookup(vet),
     timeout: options.connectTimeoutMs ?? 10_000,
@@ -341,19 +341,22 @@ function refuseLiteral(hostname: string, allowPrivate: boolean): SsrfBlockedErro
   return verdict.allowed ? undefined : new SsrfBlockedError(hostname, literal, verdict);
 }
 
-function vettingResolver(allowPrivate: boolean, lookup: HostLookup): HostLookup {
-  return async (hostname) => {
-    const addresses = await lookup(hostname);
-    if (addresses.length === 0) {
-      throw notFound(`${hostname} has no addresses`);
-    }
-    if (allowPrivate) return addresses;
-    for (const { address } of addresses) {
-      const verdict = checkAddress(address);
-      if (!verdict.allowed) throw new SsrfBlockedError(hostname, address, verdict);
-    }
-    return addresses;
-  };
+/**
+ * Every address of a host, resolved now, when all of them may be reached; otherwise it throws
+ * SsrfBlockedError. The guarded dispatcher connects only to what this returns.
+ */
+export async function resolveVettedAddresses(
+  hostname: string,
+  options: { allowPrivate: boolean; lookup?: HostLookup },
+): Promise<ResolvedAddress[]> {
+  const addresses = await (options.lookup ?? systemLookup)(hostname);
+  if (addresses.length === 0) throw notFound(`${hostname} has no addresses`);
+  if (options.allowPrivate) return addresses;
+  for (const { address } of addresses) {
+    const verdict = checkAddress(address);
+    if (!verdict.allowed) throw new SsrfBlockedError(hostname, address, verdict);
+  }
+  return addresses;
 }
 
 // net.connect calls lookup with `all: true` when it races address families (autoSelectFamily).

@@ -23,7 +23,7 @@ async function post(url: string, secrets: string[], body = BODY) {
   const headers = signedHeaders({ msgId: 'msg_receiver', timestampSeconds, body, secrets });
   const response = await request(url, {
     method: 'POST',
-    headers: { ...headers },
+    headers,
     body,
     dispatcher,
   });

@@ -35,7 +35,7 @@ function sender(options: { allowPrivate?: boolean; timeoutMs?: number; lookup?: 
 function attemptTo(url: string, msgId = 'msg_sender_1') {
   const timestampSeconds = Math.floor(Date.now() / 1000);
   const headers = signedHeaders({ msgId, timestampSeconds, body: BODY, secrets: [SECRET] });
-  return { url, headers: { ...headers }, body: Buffer.from(BODY, 'utf8') };
+  return { url, headers, body: Buffer.from(BODY, 'utf8') };
 }
 
 async function listen(server: Server): Promise<number> {

@@ -9,6 +9,7 @@ import {
   createGuardedDispatcher,
   type HostLookup,
   type ResolvedAddress,
+  resolveVettedAddresses,
   SsrfBlockedError,
   validateEndpointUrl,
 } from '../../src/delivery/ssrf.ts';
@@ -147,6 +148,10 @@ describe('checkAddress', () => {
     ['100::1', { allowed: false, reason: 'reserved' }],
     ['4000::1', { allowed: false, reason: 'not_global_unicast' }],
     ['2606:4700:4700::1111', { allowed: true }],
+    ['2001:4860:4860::8888', { allowed: true }],
+    ['2a00:1450:4001:80b::200e', { allowed: true }],
+    ['2620:fe::fe', { allowed: true }],
+    ['2001:2::1', { allowed: false, reason: 'reserved' }],
     ['[2606:4700:4700::1111]', { allowed: true }],
     ['not-an-ip', { allowed: false, reason: 'invalid_ip' }],
     ['', { allowed: false, reason: 'invalid_ip' }],
@@ -403,6 +408,45 @@ describe('validateEndpointUrl', () => {
   });
 });
 
+describe('resolveVettedAddresses', () => {
+  it('returns every address when all are public', async () => {
+    const { lookup } = stubLookup({ 'hooks.example.test': ['8.8.8.8', '2606:4700:4700::1111'] });
+
+    const addresses = await resolveVettedAddresses('hooks.example.test', {
+      allowPrivate: false,
+      lookup,
+    });
+
+    expect(addresses).toEqual([
+      { address: '8.8.8.8', family: 4 },
+      { address: '2606:4700:4700::1111', family: 6 },
+    ]);
+  });
+
+  it('throws SsrfBlockedError naming the first blocked address', async () => {
+    const { lookup } = stubLookup({ 'hooks.example.test': ['8.8.8.8', '169.254.169.254'] });
+
+    const vetting = resolveVettedAddresses('hooks.example.test', { allowPrivate: false, lookup });
+
+    await expect(vetting).rejects.toMatchObject({
+      code: 'ERR_SSRF_BLOCKED',
+      hostname: 'hooks.example.test',
+      address: '169.254.169.254',
+      verdict: { allowed: false, reason: 'metadata' },
+    });
+  });
+
+  it('lets private addresses through with allowPrivate, and reports an empty answer', async () => {
+    const { lookup } = stubLookup({ 'dev.example.test': ['127.0.0.1'], 'empty.example.test': [] });
+
+    const dev = await resolveVettedAddresses('dev.example.test', { allowPrivate: true, lookup });
+    const empty = resolveVettedAddresses('empty.example.test', { allowPrivate: true, lookup });
+
+    expect(dev).toEqual([{ address: '127.0.0.1', family: 4 }]);
+    await expect(empty).rejects.toMatchObject({ code: 'ENOTFOUND' });
+  });
+});
+
 describe('createGuardedDispatcher', () => {
   let target: Awaited<ReturnType<typeof startCountingServer>>;
 
@@ -423,8 +467,17 @@ describe('createGuardedDispatcher', () => {
     }
   }
 
+  // The stub answers name 8.8.8.8 and 10.0.0.5, so the vetting is proven on its own first:
+  // should it ever let them through, the test stops before the dispatcher could dial out.
   it('SSRF-35: accepts at registration, blocks both rebinding answers at delivery', async () => {
     const registration = stubLookup({ 'hooks.rebind.test': ['8.8.8.8'] });
+    for (const answer of [['8.8.8.8', '10.0.0.5'], ['127.0.0.1']]) {
+      const vetting = resolveVettedAddresses('hooks.rebind.test', {
+        allowPrivate: false,
+        lookup: sequenceLookup([answer]).lookup,
+      });
+      await expect(vetting).rejects.toBeInstanceOf(SsrfBlockedError);
+    }
     const delivery = sequenceLookup([['8.8.8.8', '10.0.0.5'], ['127.0.0.1']]);
     const dispatcher = createGuardedDispatcher({ allowPrivate: false, lookup: delivery.lookup });
 
