@@ -55,7 +55,7 @@ export function parseSecret(secret: string): Buffer {
   if (encoded.length === 0 || !CANONICAL_BASE64.test(encoded)) {
     throw new SigningError(
       'invalid_secret',
-      `a signing secret must be ${SECRET_PREFIX} followed by padded base64 (A-Z, a-z, 0-9, +, /, =)`,
+      `a signing secret must be ${SECRET_PREFIX} followed by padded base64 (A-Z a-z 0-9 + / =)`,
     );
   }
   return Buffer.from(encoded, 'base64');

@@ -101,7 +101,7 @@ function parseAddress(ip: string): IPv4 | IPv6 | undefined {
   return ipaddr.parse(spelled);
 }
 
-// ipaddr.js reads any dotted tail as IPv4-mapped (`::10.0.0.1` as `::ffff:a00:1`); hex keeps it exact.
+// ipaddr.js reads every dotted tail as IPv4-mapped (`::10.0.0.1` as `::ffff:a00:1`).
 function hexIpv4Tail(ipv6: string): string {
   const match = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(%.*)?$/.exec(ipv6);
   if (!match) return ipv6;
@@ -130,10 +130,12 @@ function checkIpv6(address: IPv6): AddressVerdict {
   if (embedded) return checkEmbedded(embedded.via, embedded.addresses);
 
   if (isDocumentation(withoutZone)) return { allowed: false, reason: 'documentation' };
-  if (range !== 'unicast')
+  if (range !== 'unicast') {
     return { allowed: false, reason: IPV6_RANGE_REASONS[range] ?? 'reserved' };
-  if (!withoutZone.match(GLOBAL_UNICAST_V6))
+  }
+  if (!withoutZone.match(GLOBAL_UNICAST_V6)) {
     return { allowed: false, reason: 'not_global_unicast' };
+  }
   return ALLOWED;
 }
 

@@ -88,7 +88,7 @@ describe('the default schedule', () => {
 });
 
 describe('DLV-27: Retry-After on 429 and 503', () => {
-  // The case's schedule lists the delays after each failed attempt: the default minus its leading 0.
+  // The case lists the delays after each failed attempt: the default minus its leading 0.
   it('uses the same schedule as the case', () => {
     expect(DEFAULT_RETRY_SCHEDULE_MS.slice(1).map((ms) => ms / SECOND)).toEqual([
       5, 300, 1800, 7200, 18000, 36000, 36000,

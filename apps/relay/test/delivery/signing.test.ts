@@ -10,7 +10,7 @@ import {
   USER_AGENT,
 } from '../../src/delivery/signing.ts';
 
-// Producer-side vectors from the handed field cases (WH-SIG-04, WH-SIG-10, WH-SEC-12/13, WH-MULTI-15).
+// Producer-side vectors from the field cases WH-SIG-04, WH-SIG-10, WH-SEC-12/13 and WH-MULTI-15.
 const MSG_ID = 'msg_2Lh8xYbZ0QeTqW3vN5aR7cK9pD1';
 const TIMESTAMP = 1735689600;
 const SECRET_A = 'whsec_dG9vbGtpdC10ZXN0LWtleS1BLTAxMjM0NTY3ODlhYmM=';
@@ -188,7 +188,7 @@ describe('sign', () => {
     expect(header).toBe('v1,cYM/h94vc0Q217uyRcNz90QInBF3pqibt6n+DpYt8Og=');
   });
 
-  it('keys the HMAC with base64-decode(after whsec_), not the UTF-8 of the string (WH-SEC-13)', () => {
+  it('keys the HMAC with base64-decode(after whsec_), not the string bytes (WH-SEC-13)', () => {
     const secret = 'whsec_PolarStyleRawSecret12345';
     const body = '{"type": "order.paid", "data": {"id": "ord_9"}}';
 
@@ -293,7 +293,7 @@ describe('signedHeaders', () => {
     ]);
   });
 
-  it('verifies the WH-MULTI-15 rotation header with secret A and with secret B at case time', () => {
+  it('passes the WH-MULTI-15 rotation header with secret A and with B at case time', () => {
     const body = '{"type": "invoice.created"}';
     const headers = {
       ...signedHeaders({
