@@ -6,3 +6,10 @@ export {
   type TestDnsServer,
 } from './dns-server.ts';
 export { createZone, type Zone, type ZoneAnswer, type ZoneRecord } from './dns-zone.ts';
+export {
+  type ReceivedRequest,
+  type Receiver,
+  type ReceiverOptions,
+  type ReceiverReply,
+  startReceiver,
+} from './receiver.ts';
