@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { errorResponse, HttpError } from './errors.ts';
 import { handlers as defaultHandlers, type Handlers } from './handlers/index.ts';
-import { type Log, silentLog } from './log.ts';
+import { errorText, type Log, silentLog } from './log.ts';
 import { lookupRoutes } from './routes/lookup.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -22,13 +22,8 @@ export function createApp({ db, config, handlers = defaultHandlers, log = silent
     const started = performance.now();
     await next();
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
-    log({
-      msg: 'request',
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      durationMs,
-    });
+    const { method, path } = c.req;
+    log({ msg: 'request', method, path, status: c.res.status, duration_ms: durationMs });
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -37,14 +32,17 @@ export function createApp({ db, config, handlers = defaultHandlers, log = silent
 
   app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', 'No such route.')));
   app.onError((error, c) => {
-    if (error instanceof HttpError) return errorResponse(c, error);
-    log({ msg: 'unhandled error', method: c.req.method, path: c.req.path, error: String(error) });
-    const failure = new HttpError(
-      500,
-      'internal_error',
-      'The request failed; a webhook will be retried.',
-    );
-    return errorResponse(c, failure);
+    if (error instanceof HttpError) {
+      if (error.status < 500) log({ msg: 'rejected', path: c.req.path, code: error.code });
+      return errorResponse(c, error);
+    }
+    log({
+      msg: 'unhandled error',
+      method: c.req.method,
+      path: c.req.path,
+      error: errorText(error),
+    });
+    return errorResponse(c, new HttpError(500, 'internal_error', 'The request failed.'));
   });
   return app;
 }

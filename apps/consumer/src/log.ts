@@ -8,3 +8,8 @@ export const jsonLog: Log = (entry) => {
 
 /** Drops every entry: the default for tests and for apps that bring their own logger. */
 export const silentLog: Log = () => {};
+
+/** An error as one log field: its stack where it has one. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

@@ -88,25 +88,24 @@ export async function openFreshPostgres(serverUrl: string): Promise<Database> {
 
 export interface Driver {
   name: 'pglite' | 'postgres';
-  available: boolean;
+  /** Set when the driver cannot run here: skip locally, or, under CI=true, fail with this error. */
+  unavailable?: { skip: true } | { skip: false; error: Error };
   open(): Promise<Database>;
 }
 
-/** Both storage drivers; PostgreSQL is unavailable locally without DATABASE_URL. */
+/** Both storage drivers; PostgreSQL needs DATABASE_URL, and under CI=true its absence fails. */
 export function drivers(): Driver[] {
-  let serverUrl: string | undefined;
-  let missing: Error | undefined;
+  const pglite: Driver = { name: 'pglite', open: () => openDatabase('memory://') };
   try {
-    serverUrl = postgresServerUrl();
+    const serverUrl = postgresServerUrl();
+    if (!serverUrl) return [pglite, { name: 'postgres', unavailable: { skip: true }, open: never }];
+    return [pglite, { name: 'postgres', open: () => openFreshPostgres(serverUrl) }];
   } catch (error) {
-    missing = error as Error;
+    const unavailable = { skip: false as const, error: error as Error };
+    return [pglite, { name: 'postgres', unavailable, open: never }];
   }
-  return [
-    { name: 'pglite', available: true, open: () => openDatabase('memory://') },
-    {
-      name: 'postgres',
-      available: serverUrl !== undefined || missing !== undefined,
-      open: () => (serverUrl ? openFreshPostgres(serverUrl) : Promise.reject(missing)),
-    },
-  ];
+}
+
+function never(): Promise<Database> {
+  return Promise.reject(new Error('this driver is unavailable'));
 }
