@@ -7,6 +7,8 @@ import { EXAMPLES } from '@verihook/events/examples';
 import { Webhook } from 'svix';
 
 const { values } = parseArgs({
+  // `pnpm run x -- --flag` passes the `--` along; npm does not.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     url: { type: 'string', default: 'http://127.0.0.1:3000/webhooks' },
     event: { type: 'string', default: 'domainDnsVerificationSuccess' },

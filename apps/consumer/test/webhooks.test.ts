@@ -400,6 +400,25 @@ for (const driver of drivers()) {
         expect(await outside.json()).toMatchObject({ error: { code: 'timestamp_too_old' } });
       });
 
+      it('401 invalid_timestamp for a timestamp that is not whole seconds', async () => {
+        const body = JSON.stringify(domainCreatedDnsPending);
+        const request = webhookRequest(body, { secrets: [secret] });
+        const headers = request.headers as Record<string, string>;
+        const seconds = `${headers['webhook-timestamp']}.0`;
+        const response = await app.request('/webhooks', {
+          ...request,
+          headers: { ...headers, 'webhook-timestamp': seconds },
+        });
+
+        expect(response.status).toBe(401);
+        expect(await response.json()).toEqual({
+          error: {
+            code: 'invalid_timestamp',
+            message: 'webhook-timestamp must be whole Unix seconds.',
+          },
+        });
+      });
+
       it('401 ambiguous_headers when webhook-* and svix-* sets disagree', async () => {
         const body = JSON.stringify(domainCreatedDnsPending);
         const request = webhookRequest(body, { secrets: [secret] });

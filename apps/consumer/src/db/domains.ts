@@ -91,7 +91,7 @@ export async function isOrganizationDomain(db: Db, organizationId: string, domai
   return found !== undefined;
 }
 
-/** Every stored row for one domain id, for tests and debugging. */
+/** The stored row for one domain id, for tests and debugging. */
 export async function getDomain(db: Db, id: string) {
   const [found] = await db.select().from(organizationDomains).where(eq(organizationDomains.id, id));
   return found;
