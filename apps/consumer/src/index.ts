@@ -21,7 +21,10 @@ async function main() {
   });
 
   const stop = () => {
-    server.close(() => void database.close().then(() => process.exit(0)));
+    server.close(async () => {
+      await database.close();
+      process.exit(0);
+    });
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -73,15 +73,22 @@ export async function openFreshPostgres(serverUrl: string): Promise<Database> {
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE DATABASE "${name}"`);
 
+  const dropDatabase = async () => {
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  };
+
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase(url.toString());
+  const database = await openDatabase(url.toString()).catch(async (error: unknown) => {
+    await dropDatabase();
+    throw error;
+  });
   return {
     ...database,
     async close() {
       await database.close();
-      await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
+      await dropDatabase();
     },
   };
 }
