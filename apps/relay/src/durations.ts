@@ -34,7 +34,10 @@ export const durationMs = z.string().transform((text, ctx) => {
 export const scheduleMs = z.string().transform((text, ctx) => {
   const schedule = parseScheduleMs(text);
   if (schedule === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a comma-separated list of durations like 0,5s,5m,2h` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a comma-separated list of durations like 0,5s,5m,2h`,
+    });
     return z.NEVER;
   }
   return schedule;
