@@ -160,3 +160,9 @@ export async function tokenFor(app: TestApp, database: Database): Promise<string
 export async function allEvents(database: Database) {
   return database.db.select().from(events).orderBy(asc(events.sequence));
 }
+
+/** A response's JSON body, typed loosely for field-by-field assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: test bodies are inspected field by field
+export async function readJson(response: Response): Promise<any> {
+  return response.json();
+}

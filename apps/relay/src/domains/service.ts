@@ -233,15 +233,15 @@ export async function createDomain(
         .values(newDomainRow(organization.id, name, type, plan, policy, now))
         .returning();
       if (!row) throw new Error('insert into domains returned no row');
-      if (row.domainType === 'ORGANIZATION_DOMAIN' && row.verificationStatus === 'VERIFIED') {
-        await failCompetingClaims(tx, row, now);
-      }
       await recordEvent(tx, {
         type: 'organization.domain_created',
         organization,
         domain: row,
         occurredAt: now,
       });
+      if (row.domainType === 'ORGANIZATION_DOMAIN' && row.verificationStatus === 'VERIFIED') {
+        await failCompetingClaims(tx, row, now);
+      }
       return row;
     });
   } catch (error) {

@@ -8,7 +8,7 @@ import { createRouter } from './shared.ts';
 
 const TokenRequest = z
   .object({
-    grant_type: z.string().openapi({ example: 'client_credentials' }),
+    grant_type: z.string().optional().openapi({ example: 'client_credentials' }),
     client_id: z.string().optional(),
     client_secret: z.string().optional(),
   })
