@@ -52,6 +52,10 @@ export class ConfigError extends Error {
 
 const positiveDurationMs = durationMs.refine((ms) => ms > 0, { message: 'must be longer than 0' });
 
+const checkSchedule = scheduleMs.refine((steps) => (steps.at(-1) ?? 0) > 0, {
+  message: 'must end with a step longer than 0, since the last step repeats',
+});
+
 const boolean = z.string().transform((text, ctx) => {
   const value = text.trim().toLowerCase();
   if (['true', '1', 'yes'].includes(value)) return true;
@@ -135,7 +139,7 @@ const schema = z.object({
   VERIHOOK_TOKEN_TTL: positiveDurationMs.default(3_600_000),
   VERIHOOK_DNS_SERVERS: dnsServers.default([]),
   VERIHOOK_DNS_TIMEOUT: positiveDurationMs.default(5_000),
-  VERIHOOK_CHECK_SCHEDULE: scheduleMs.default([
+  VERIHOOK_CHECK_SCHEDULE: checkSchedule.default([
     10_000, 30_000, 60_000, 300_000, 900_000, 1_800_000, 3_600_000,
   ]),
   VERIHOOK_VERIFICATION_WINDOW: positiveDurationMs.default(72 * 3_600_000),

@@ -4,8 +4,8 @@ import { createApp } from './app.ts';
 import { ensureBootstrapClient } from './auth/clients.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import type { AppDeps } from './context.ts';
-import { openDatabase } from './db/index.ts';
-import { createLogger } from './logger.ts';
+import { type Database, openDatabase } from './db/index.ts';
+import { createLogger, type Logger } from './logger.ts';
 
 /** A background worker started with the server; the function it returns stops it. */
 export type BackgroundWorker = (deps: AppDeps) => Promise<() => Promise<void>>;
@@ -31,10 +31,19 @@ function readConfig(): Config {
   }
 }
 
+async function openOrExit(config: Config, logger: Logger): Promise<Database> {
+  try {
+    return await openDatabase(config);
+  } catch (error) {
+    logger.fatal({ err: error }, 'could not open the database');
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger({ level: config.logLevel });
-  const database = await openDatabase(config);
+  const database = await openOrExit(config, logger);
   const deps: AppDeps = { database, config, logger };
 
   const { generated } = await ensureBootstrapClient(database.db, config);

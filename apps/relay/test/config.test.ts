@@ -128,6 +128,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a check schedule whose repeating last step is 0', () => {
+    expect(problems({ VERIHOOK_CHECK_SCHEDULE: '10s,0' })).toEqual([
+      'VERIHOOK_CHECK_SCHEDULE: must end with a step longer than 0, since the last step repeats',
+    ]);
+  });
+
   it('rejects ports out of range and zero-length windows', () => {
     expect(problems({ PORT: '70000', VERIHOOK_TOKEN_TTL: '0' })).toEqual([
       'PORT: "70000" is not a port number (0 to 65535)',
