@@ -1,0 +1,2 @@
+// Every table of the relay; drizzle-kit reads this file to generate the migrations.
+export * from './core.ts';
