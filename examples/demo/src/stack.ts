@@ -64,6 +64,7 @@ export interface Consumer extends Service {
 export class Stack {
   private readonly stops: { name: string; stop: () => Promise<unknown> }[] = [];
   private readonly processes: ManagedProcess[] = [];
+  private stopping: Promise<string[]> | undefined;
 
   constructor(readonly options: StackOptions) {}
 
@@ -72,12 +73,8 @@ export class Stack {
     return this.processes.find((child) => child.crashed);
   }
 
-  /** The names of what is running, the last started first. */
-  running(): string[] {
-    return this.stops.map((entry) => entry.name).reverse();
-  }
-
   async startDns(): Promise<Dns> {
+    this.refuseWhenStopping();
     if (this.options.dns === 'in-process') {
       const server = await startDnsServer();
       this.stops.push({ name: 'the DNS server', stop: () => server.close() });
@@ -147,19 +144,27 @@ export class Stack {
   }
 
   /** Stops everything started, the last started first; resolves with what was stopped. */
-  async stop(): Promise<string[]> {
+  stop(): Promise<string[]> {
+    this.stopping ??= this.stopAll();
+    return this.stopping;
+  }
+
+  private async stopAll(): Promise<string[]> {
     for (const child of this.processes) child.expectExit();
     const stopped: string[] = [];
-    while (this.stops.length > 0) {
-      const entry = this.stops.pop();
-      if (!entry) break;
+    for (const entry of this.stops.splice(0).reverse()) {
       await entry.stop().catch(() => {});
       stopped.push(entry.name);
     }
     return stopped;
   }
 
+  private refuseWhenStopping(): void {
+    if (this.stopping) throw new Error('the demo is stopping; nothing new starts');
+  }
+
   private spawn(name: string, cwd: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.refuseWhenStopping();
     const child = new ManagedProcess({
       name,
       cwd,

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ManagedProcess } from '../src/processes.ts';
 import { STORY_STEPS } from '../src/story.ts';
 
 const demoDir = fileURLToPath(new URL('..', import.meta.url));
@@ -113,5 +114,36 @@ describe('pnpm demo', () => {
   it('shows no secret but a truncated webhook secret and the TXT value meant for DNS', () => {
     expect(run.stdout).not.toContain('demo-client-secret-for-local-use');
     expect(run.stdout).not.toMatch(/whsec_[A-Za-z0-9+/]{5,}/);
+  });
+});
+
+describe('pnpm demo, interrupted', () => {
+  it('stops what it started on SIGINT and exits 130', async () => {
+    const demo = new ManagedProcess({
+      name: 'demo',
+      args: ['--import', 'tsx', 'src/demo.ts'],
+      cwd: demoDir,
+      env: process.env,
+    });
+    const relayUrl = await demo.waitForLine(
+      (line) => /^✔ {2}2\/\d+ Relay is up at (\S+) /.exec(line)?.[1],
+      60_000,
+      'relay line',
+    );
+
+    process.kill(demo.pid as number, 'SIGINT');
+    const exit = await demo.exited;
+    const answer = await fetch(`${relayUrl}/healthz`).then(
+      () => 'answered',
+      () => 'refused',
+    );
+
+    expect(exit).toEqual({ code: 130, signal: null });
+    expect(demo.tail(3)).toEqual([
+      '',
+      'Interrupted: stopping everything the demo started.',
+      'Stopped the relay and the DNS server.',
+    ]);
+    expect(answer).toBe('refused');
   });
 });
