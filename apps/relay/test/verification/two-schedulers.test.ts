@@ -61,10 +61,14 @@ describe.skipIf(!hasPostgres())('two scheduler processes on one PostgreSQL datab
       ['North', 'South', 'East', 'West'].map((name) => newOrganization(database.db, name)),
     );
     const rows: DomainRow[] = [];
-    for (let index = 0; index < DOMAIN_COUNT; index += 1) {
-      const organization = organizations[index % organizations.length];
-      const name = `d${String(index).padStart(3, '0')}.fleet.test`;
-      rows.push(await addDnsDomain(database.db, organization?.id ?? '', name, policy));
+    for (let start = 0; start < DOMAIN_COUNT; start += 10) {
+      const batch = Array.from({ length: 10 }, (_, offset) => {
+        const index = start + offset;
+        const organization = organizations[index % organizations.length];
+        const name = `d${String(index).padStart(3, '0')}.fleet.test`;
+        return addDnsDomain(database.db, organization?.id ?? '', name, policy);
+      });
+      rows.push(...(await Promise.all(batch)));
     }
     // Nothing is due until both processes are ready.
     await database.db.update(domains).set({ nextCheckAt: new Date(Date.now() + 3_600_000) });
@@ -96,7 +100,10 @@ describe.skipIf(!hasPostgres())('two scheduler processes on one PostgreSQL datab
     const rows = await addPendingDomains();
     const first = startScheduler('scheduler-a');
     const second = startScheduler('scheduler-b');
-    await Promise.all([waitForLine(first, /"msg":"ready"/), waitForLine(second, /"msg":"ready"/)]);
+    await Promise.all([
+      waitForLine(first, /"msg":"ready"/, 45_000),
+      waitForLine(second, /"msg":"ready"/, 45_000),
+    ]);
 
     await database.db.update(domains).set({ nextCheckAt: new Date() });
     await waitFor(
@@ -107,7 +114,7 @@ describe.skipIf(!hasPostgres())('two scheduler processes on one PostgreSQL datab
         );
         return (row?.fewest ?? 0) >= 2 ? true : undefined;
       },
-      15_000,
+      30_000,
       'two checks of every unpublished record',
     );
     for (const row of rows) publish(server, row);
@@ -119,7 +126,7 @@ describe.skipIf(!hasPostgres())('two scheduler processes on one PostgreSQL datab
         );
         return row?.pending === 0 ? true : undefined;
       },
-      15_000,
+      30_000,
       'every domain to verify',
     );
     await sleep(300);
@@ -162,5 +169,5 @@ describe.skipIf(!hasPostgres())('two scheduler processes on one PostgreSQL datab
       const [stored] = await database.db.select().from(domains).where(eq(domains.id, row.id));
       expect(stored?.checkCount).toBe(checks.length);
     }
-  });
+  }, 90_000);
 });
