@@ -15,6 +15,8 @@ const CHECK_TRIES = 2;
 const MIN_CHECK_LEASE_MS = 30_000;
 const APPLY_ATTEMPTS = 3;
 const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+// Namespaces the per-name advisory lock (pg_advisory_xact_lock(int, int)) away from other users.
+const NAME_LOCK_NAMESPACE = 4_604_013;
 
 /** A checker on the configured DNS servers (the system's when none are configured). */
 export function checkerFromConfig(config: Pick<Config, 'dnsServers' | 'dnsTimeoutMs'>): TxtChecker {
@@ -44,9 +46,6 @@ export interface AppliedCheck {
   /** The other organizations' claims on the name that failed because this one verified. */
   failedClaims: DomainRow[];
 }
-
-// Namespaces the per-name advisory lock (pg_advisory_xact_lock(int, int)) away from other users.
-const NAME_LOCK_NAMESPACE = 4_604_013;
 
 /**
  * The delay before the next check after `checkCount` conclusive checks: the schedule's step of
