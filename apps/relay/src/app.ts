@@ -12,6 +12,7 @@ import { healthRoutes } from './routes/health.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { registerOpenApiRoutes } from './routes/openapi.ts';
 import { organizationRoutes } from './routes/organizations.ts';
+import { verificationRoutes } from './routes/verification.ts';
 
 export type { AppDeps, AppEnv } from './context.ts';
 
@@ -22,6 +23,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const API_ROUTERS: ((deps: AppDeps) => OpenAPIHono<AppEnv>)[] = [
   organizationRoutes,
   domainRoutes,
+  verificationRoutes,
   eventRoutes,
 ];
 

@@ -6,12 +6,13 @@ import { type Config, ConfigError, loadConfig } from './config.ts';
 import type { AppDeps } from './context.ts';
 import { type Database, openDatabase } from './db/index.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { startVerificationWorker } from './verification/scheduler.ts';
 
 /** A background worker started with the server; the function it returns stops it. */
 export type BackgroundWorker = (deps: AppDeps) => Promise<() => Promise<void>>;
 
 /** Workers this process runs when `VERIHOOK_WORKERS` is true (verification, delivery). */
-const BACKGROUND_WORKERS: BackgroundWorker[] = [];
+const BACKGROUND_WORKERS: BackgroundWorker[] = [startVerificationWorker];
 
 async function startBackground(deps: AppDeps): Promise<(() => Promise<void>)[]> {
   if (!deps.config.workers) return [];

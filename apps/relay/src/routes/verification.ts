@@ -1,0 +1,68 @@
+// POST /api/v1/organizations/{organization_id}/domains/{id}/verify: "verify now".
+import { createRoute, z } from '@hono/zod-openapi';
+import type { AppDeps } from '../context.ts';
+import { CHECK_OUTCOMES } from '../verification/checker.ts';
+import { verifyDomainNow } from '../verification/verify-now.ts';
+import { DomainSchema } from './domains.ts';
+import { bearerSecurity, createRouter, errorResponses, idParam, jsonResponse } from './shared.ts';
+
+export const CheckResultSchema = z
+  .object({
+    outcome: z.enum(CHECK_OUTCOMES).openapi({
+      description:
+        'found: the record holds the value. mismatch: TXT records are there, none holds it. ' +
+        'nxdomain: the name does not exist. nodata: the name holds no TXT record. ' +
+        'servfail, timeout: DNS could not answer; temporary, they never fail a domain.',
+    }),
+    record_name: z.string().openapi({ example: '_verihook-challenge-k3x9q2.acmecorp.com' }),
+    checked_at: z.string().openapi({ example: '2026-01-15T10:00:00.000Z' }),
+    duration_ms: z.number().int(),
+    records_seen: z.number().int().openapi({ description: 'TXT records seen at record_name.' }),
+    matched_form: z.enum(['challenge', 'apex']).optional(),
+    doubled_name: z.boolean().openapi({
+      description: 'Whether the record was published at <key>.<domain>.<domain> instead.',
+    }),
+    hint: z.string().optional().openapi({ description: 'What to do about it, for people.' }),
+    error_code: z.string().optional().openapi({ example: 'ENOTFOUND' }),
+  })
+  .openapi('CheckResult');
+
+const VerifyResponse = z
+  .object({
+    verified: z.boolean(),
+    check: CheckResultSchema.nullable().openapi({
+      description:
+        'The check run now; null for a domain already verified; for a FAILED domain its last check.',
+    }),
+    domain: DomainSchema,
+  })
+  .openapi('VerifyDomainResult');
+
+const verify = createRoute({
+  method: 'post',
+  path: '/organizations/{organization_id}/domains/{id}/verify',
+  tags: ['Domains'],
+  summary: 'Check a domain’s DNS record now',
+  description:
+    'Runs one DNS TXT check of a PENDING domain and records it as a scheduled check would: ' +
+    'VERIFIED when the record is found, FAILED when the verification window is over, else the ' +
+    'next check. A VERIFIED or AUTO_VERIFIED domain answers at once; a FAILED one stays failed.',
+  security: bearerSecurity,
+  request: {
+    params: z.object({
+      organization_id: idParam('organization_id', 'org_01JH6Z8K9WQ3V4T5R6S7A8B9CD'),
+      id: idParam('id', 'dom_01JH6Z8K9WQ3V4T5R6S7A8B9CD'),
+    }),
+  },
+  responses: {
+    200: jsonResponse(VerifyResponse, 'The check and the domain after it.'),
+    ...errorResponses({ 404: 'not_found: no such domain in this organization.' }),
+  },
+});
+
+export function verificationRoutes(deps: AppDeps) {
+  return createRouter().openapi(verify, async (c) => {
+    const { organization_id, id } = c.req.valid('param');
+    return c.json(await verifyDomainNow(deps, organization_id, id), 200);
+  });
+}
