@@ -159,7 +159,9 @@ export async function runStory(stack: Stack, print: Print): Promise<StoryResult>
       throw new Error(`globex.test turned ${domain.verification_status}, not FAILED`);
     }
     const after = seconds(Date.parse(domain.updated_at) - Date.parse(globexAdded.updated_at));
-    return [domain, `globex.test is FAILED ${after} after it was added: ${domain.failure_reason}`];
+    const outcome = domain.last_check_result?.outcome ?? 'none';
+    const line = `globex.test is FAILED ${after} after it was added: ${domain.failure_reason} (last DNS check: ${outcome})`;
+    return [domain, line];
   });
 
   await steps.run(

@@ -77,7 +77,7 @@ describe('pnpm demo', () => {
       /^Consumer's HRD: alice@acme\.test signs in through Acme Corp \(org_\w+\), since acme\.test is verified$/,
       /^Added globex\.test to Globex Inc: PENDING, and nobody will publish its TXT record$/,
       /^Consumer received organization\.domain_created for globex\.test \(PENDING\): signature valid, applied$/,
-      /^globex\.test is FAILED [\d.]+ s after it was added: verification_window_expired$/,
+      /^globex\.test is FAILED [\d.]+ s after it was added: verification_window_expired \(last DNS check: nxdomain\)$/,
       /^Consumer received organization\.domain_dns_verification_failed for globex\.test \(FAILED\): signature valid, applied$/,
       /^Deleted acme\.test from Acme Corp$/,
       /^Consumer received organization\.domain_deleted for acme\.test: signature valid, applied$/,
