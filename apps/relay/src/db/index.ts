@@ -62,22 +62,23 @@ async function ensureEnvironment(db: Db, configured: string | undefined): Promis
   });
 }
 
+// Several relay processes may start at once on one database: one connection holds an advisory
+// lock while it migrates, and the others wait for it.
+async function migratePostgresOnce(url: string): Promise<void> {
+  const connection = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
+  try {
+    await connection`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migratePostgres(drizzlePostgres(connection), { migrationsFolder: MIGRATIONS_FOLDER });
+    await connection`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+  } finally {
+    await connection.end({ timeout: 5 });
+  }
+}
+
 async function openPostgres(url: string): Promise<Omit<Database, 'environmentId'>> {
+  await migratePostgresOnce(url);
   const client = postgres(url, { max: 10, connect_timeout: 10, onnotice: () => {} });
   const db = drizzlePostgres(client, { schema });
-
-  // Several relay processes may start at once on one database: migrate one at a time.
-  const reserved = await client.reserve();
-  try {
-    await reserved`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-    await migratePostgres(drizzlePostgres(reserved, { schema }), {
-      migrationsFolder: MIGRATIONS_FOLDER,
-    });
-  } finally {
-    await reserved`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
-    reserved.release();
-  }
-
   return {
     db,
     kind: 'postgres',
