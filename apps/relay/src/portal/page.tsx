@@ -123,7 +123,7 @@ const AddDomain: FC<{ enabled: boolean; form: FormContext; state: AddFormState }
           <button type="submit">Add domain</button>
         </div>
         {props.state.error ? (
-          <p id="domain-error" class="field-error">
+          <p id="domain-error" class="field-error" role="alert">
             {props.state.error}
           </p>
         ) : null}
@@ -235,8 +235,10 @@ const DomainCard: FC<{ view: DomainView; form: FormContext }> = ({ view, form })
             <div>
               <dt>Last check</dt>
               <dd>
-                <span data-field="check-summary">{view.check_summary}</span>{' '}
-                <Time iso={view.last_checked_at} field="last-checked" fallback="" />
+                <span data-field="check-summary">{view.check_summary}</span>
+                <span class="when">
+                  <Time iso={view.last_checked_at} field="last-checked" fallback="" />
+                </span>
               </dd>
             </div>
           ) : null}

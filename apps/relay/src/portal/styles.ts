@@ -11,6 +11,7 @@ export const PORTAL_CSS = `
   color: var(--ink); background: var(--wash); line-height: 1.5;
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; }
 .skip { position: absolute; left: -999px; top: 0; }
 .skip:focus { left: 1rem; top: 1rem; background: var(--paper); padding: .5rem 1rem; z-index: 2; }
@@ -111,6 +112,8 @@ input:focus-visible { outline-offset: 0; }
 .actions { display: flex; gap: .5rem; flex-wrap: wrap; margin-top: 1rem; }
 .actions form { margin: 0; }
 .empty { color: var(--muted); margin: 0; }
+.when { display: block; color: var(--muted); font-size: .9rem; }
+.embed .pagefoot { max-width: none; padding: 0 1rem 1rem; }
 .pagefoot {
   max-width: 56rem; margin: 0 auto; padding: 0 1.5rem 2rem; color: var(--muted);
   font-size: .9rem; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap;

@@ -334,9 +334,13 @@ export function portalRoutes(deps: AppDeps): Hono<PortalEnv> {
       return c.redirect(homePath(embed, row.id), 303);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
+      // With the form on the page the message sits under the field; without it, at the top.
+      const flash = organization.domainVerificationEnabled
+        ? null
+        : { kind: 'error' as const, message: error.message };
       return portalPage(c, {
         embed,
-        flash: { kind: 'error', message: error.message },
+        flash,
         add: { value, error: error.message },
         status: error.status,
       });
@@ -419,10 +423,9 @@ function verifyFlash(result: Awaited<ReturnType<typeof verifyDomainNow>>): Porta
     };
   }
   const summary = check ? ` ${outcomeSummary(check.outcome)}.` : '';
-  const hint = check?.hint ? ` ${check.hint.replace(/\.?$/, '.')}` : '';
   return {
     kind: 'info',
-    message: `${name} is not verified yet.${summary}${hint}`,
+    message: `${name} is not verified yet.${summary} See the check result below.`,
     domainId: domain.id,
   };
 }

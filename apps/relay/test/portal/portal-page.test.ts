@@ -228,7 +228,7 @@ describe('adding a domain', () => {
     expect(viaApi.status).toBe(400);
     expect(viaPortal.status).toBe(400);
     expect(viaPortal.text).toContain(
-      `<p id="domain-error" class="field-error">${viaApi.body.error.message}</p>`,
+      `<p id="domain-error" class="field-error" role="alert">${viaApi.body.error.message}</p>`,
     );
     expect(viaPortal.text).toContain('aria-invalid="true"');
     expect(duplicate.status).toBe(409);
@@ -301,12 +301,16 @@ describe('verify now', () => {
 
     expect(page.text).toContain(
       'missing.test is not verified yet. ' +
-        'Record not found: the name does not exist yet. No DNS name',
+        'Record not found: the name does not exist yet. See the check result below.',
     );
     expect(page.text).toContain(
       '<span data-field="check-summary">Record not found: the name does not exist yet</span>',
     );
     expect(page.text).toContain('<span class="sr-only">Status: </span>Pending');
+    expect(page.text).toContain(
+      '<p class="hint" data-field="hint"><span data-field="hint-text">' +
+        'No DNS name _verihook-challenge-',
+    );
   });
 
   it('points at the doubled name when the provider appended the domain', async () => {
