@@ -1,54 +1,33 @@
 // The Admin Portal's pages: /portal/open trades a link for a session cookie; the rest needs it.
-import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { html } from 'hono/html';
-import type { Child } from 'hono/jsx';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { AppDeps, AppEnv } from '../context.ts';
-import type { OrganizationRow, PortalFlash, PortalSessionRow } from '../db/schema/index.ts';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import type { AppDeps } from '../context.ts';
+import type { PortalFlash } from '../db/schema/index.ts';
 import { createDomain, deleteDomain, getDomain } from '../domains/service.ts';
 import { ApiError } from '../errors.ts';
+import { portalErrors, requireCsrfToken, requireSession } from '../portal/guards.ts';
 import {
-  type AddFormState,
-  ConfirmDeletePage,
-  type FormContext,
-  MessagePage,
-  PortalPage,
-  SCRIPT_PATH,
-  STATUS_PATH,
-} from '../portal/page.tsx';
+  cookieName,
+  field,
+  homePath,
+  isHttps,
+  messagePage,
+  type PortalContext,
+  type PortalEnv,
+  portalPage,
+  postedFromEmbed,
+  render,
+  securityHeaders,
+  wantsEmbed,
+} from '../portal/http.tsx';
+import { ConfirmDeletePage, SCRIPT_PATH, STATUS_PATH } from '../portal/page.tsx';
 import { PORTAL_SCRIPT } from '../portal/script.ts';
-import {
-  csrfTokenFor,
-  endPortalSession,
-  findPortalSession,
-  isCsrfTokenValid,
-  openPortalLink,
-  setFlash,
-  takeFlash,
-} from '../portal/sessions.ts';
-import { PORTAL_CSS_SOURCE } from '../portal/styles.ts';
+import { csrfTokenFor, endPortalSession, openPortalLink, setFlash } from '../portal/sessions.ts';
 import { outcomeSummary, portalStatus, toDomainView } from '../portal/view.ts';
 import { verifyDomainNow } from '../verification/verify-now.ts';
 
-interface PortalSession {
-  session: PortalSessionRow;
-  organization: OrganizationRow;
-  token: string;
-}
-
-type PortalEnv = {
-  Variables: AppEnv['Variables'] & {
-    portal: PortalSession;
-    form: Record<string, string | File>;
-  };
-};
-type PortalContext = Context<PortalEnv>;
-
-const SESSION_REQUIRED =
-  'Your portal session has ended, was revoked, or was never opened in this browser. ' +
-  'Portal links work once: ask the app that sent you here for a new link.';
+type Handler = (c: PortalContext) => Promise<Response>;
+type VerifyNowResult = Awaited<ReturnType<typeof verifyDomainNow>>;
 
 const LINK_REFUSALS = {
   used: {
@@ -74,210 +53,15 @@ const LINK_REFUSALS = {
   },
 } as const;
 
-function isHttps(c: PortalContext, publicUrl: string | undefined): boolean {
-  return (publicUrl ?? c.req.url).startsWith('https:');
-}
-
-function cookieName(secure: boolean): string {
-  return secure ? '__Host-verihook_portal' : 'verihook_portal';
-}
-
-function wantsEmbed(c: PortalContext): boolean {
-  return c.req.path === '/portal/embed' || c.req.query('embed') === '1';
-}
-
-function securityHeaders(c: PortalContext, embed: boolean, frameAncestors: string[]): void {
-  const ancestors = embed && frameAncestors.length > 0 ? frameAncestors.join(' ') : "'none'";
-  c.header(
-    'Content-Security-Policy',
-    [
-      "default-src 'none'",
-      "script-src 'self'",
-      `style-src ${PORTAL_CSS_SOURCE}`,
-      "img-src 'self' data:",
-      "connect-src 'self'",
-      "form-action 'self'",
-      "base-uri 'none'",
-      `frame-ancestors ${ancestors}`,
-    ].join('; '),
-  );
-  if (!embed) c.header('X-Frame-Options', 'DENY');
-  c.header('X-Content-Type-Options', 'nosniff');
-  c.header('Referrer-Policy', 'same-origin');
-  c.header('Cache-Control', 'no-store');
-}
-
-async function render(
-  c: PortalContext,
-  page: Child,
-  status: ContentfulStatusCode = 200,
-): Promise<Response> {
-  return c.html(html`<!doctype html>${page}`, status);
-}
-
-function homePath(embed: boolean, domainId?: string): string {
-  return `${embed ? '/portal/embed' : '/portal'}${domainId ? `#${domainId}` : ''}`;
-}
-
-function field(form: Record<string, string | File>, name: string): string {
-  const value = form[name];
-  return typeof value === 'string' ? value : '';
-}
-
-export function portalRoutes(deps: AppDeps): Hono<PortalEnv> {
+function openLink(deps: AppDeps): Handler {
   const { config } = deps;
-  const { db } = deps.database;
-  const router = new Hono<PortalEnv>();
-
-  const messagePage = (
-    c: PortalContext,
-    status: ContentfulStatusCode,
-    page: { title: string; message: string; code?: string },
-    embed = wantsEmbed(c),
-  ) => {
-    securityHeaders(c, embed, config.portalFrameAncestors);
-    return render(c, <MessagePage {...page} embed={embed} />, status);
-  };
-
-  const portalPage = async (
-    c: PortalContext,
-    options: { embed: boolean; flash?: PortalFlash | null; add?: AddFormState; status?: number },
-  ) => {
-    const { session, organization, token } = c.get('portal');
-    const state = await portalStatus(db, organization);
-    const flash = options.flash === undefined ? await takeFlash(db, session) : options.flash;
-    securityHeaders(c, options.embed, config.portalFrameAncestors);
-    return render(
-      c,
-      <PortalPage
-        organization={state.organization}
-        domains={state.domains}
-        flash={flash}
-        form={{ csrfToken: csrfTokenFor(token), embed: options.embed }}
-        add={options.add ?? { value: '', error: null }}
-        sessionExpiresAt={session.expiresAt.toISOString()}
-      />,
-      (options.status ?? 200) as ContentfulStatusCode,
-    );
-  };
-
-  const failedAction = (c: PortalContext, error: unknown, embed: boolean) => {
-    if (!(error instanceof ApiError)) throw error;
-    return portalPage(c, {
-      embed,
-      flash: { kind: 'error', message: error.message },
-      status: error.status,
-    });
-  };
-
-  const requireSession: MiddlewareHandler<PortalEnv> = async (c, next) => {
-    const secure = isHttps(c, config.publicUrl);
-    const token = getCookie(c, cookieName(secure)) ?? '';
-    const active = token ? await findPortalSession(db, token) : undefined;
-    if (!active) {
-      if (c.req.path === STATUS_PATH) {
-        c.header('Cache-Control', 'no-store');
-        throw new ApiError(401, 'portal_session_required', SESSION_REQUIRED);
-      }
-      return messagePage(c, 401, {
-        title: 'Please open a new portal link',
-        message: SESSION_REQUIRED,
-      });
-    }
-    c.set('portal', { ...active, token });
-    await next();
-  };
-
-  const allowedOrigins = (c: PortalContext): Set<string> => {
-    const origins = new Set([new URL(c.req.url).origin]);
-    if (config.publicUrl) origins.add(new URL(config.publicUrl).origin);
-    return origins;
-  };
-
-  // A browser sends Origin (or at least Referer) with every form POST; a client that sends
-  // neither still needs the session's CSRF token.
-  const fromThisSite = (c: PortalContext): boolean => {
-    const origin = c.req.header('origin');
-    const referer = c.req.header('referer');
-    if (origin !== undefined) return allowedOrigins(c).has(origin);
-    if (referer !== undefined)
-      return URL.canParse(referer) && allowedOrigins(c).has(new URL(referer).origin);
-    return true;
-  };
-
-  const requireCsrfToken: MiddlewareHandler<PortalEnv> = async (c, next) => {
-    if (c.req.method !== 'POST') return next();
-    const form = await c.req.parseBody().catch(() => ({}) as Record<string, string | File>);
-    const embed = field(form, 'embed') === '1';
-    if (!fromThisSite(c)) {
-      return messagePage(
-        c,
-        403,
-        {
-          title: 'Request refused',
-          message: 'This form was sent from another site. Go back to the portal and try again.',
-          code: 'cross_origin_request',
-        },
-        embed,
-      );
-    }
-    if (!isCsrfTokenValid(c.get('portal').token, form.csrf_token)) {
-      return messagePage(
-        c,
-        403,
-        {
-          title: 'Request refused',
-          message:
-            'This form is missing its security token or the token is wrong. ' +
-            'Reload the portal and try again.',
-          code: 'csrf_token_invalid',
-        },
-        embed,
-      );
-    }
-    c.set('form', form);
-    await next();
-  };
-
-  router.onError((error, c) => {
-    if (error instanceof ApiError && c.req.path === STATUS_PATH) {
-      return c.json(
-        { error: { code: error.code, message: error.message, request_id: c.get('requestId') } },
-        error.status,
-      );
-    }
-    if (error instanceof ApiError) {
-      return messagePage(c, error.status, {
-        title: 'Something is not right',
-        message: error.message,
-        code: error.code,
-      });
-    }
-    const requestId = c.get('requestId') ?? 'unknown';
-    c.get('logger')?.error({ err: error, request_id: requestId }, 'portal request failed');
-    return messagePage(c, 500, {
-      title: 'Something went wrong',
-      message: `The portal could not finish this request; quote request id ${requestId}.`,
-      code: 'internal_error',
-    });
-  });
-
-  router.get(SCRIPT_PATH, (c) => {
-    c.header('Content-Type', 'text/javascript; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    c.header('X-Content-Type-Options', 'nosniff');
-    return c.body(PORTAL_SCRIPT);
-  });
-
-  router.get('/portal/open', async (c) => {
-    const opened = await openPortalLink(db, c.req.query('token') ?? '', config.portalSessionTtlMs);
+  return async (c) => {
+    const token = c.req.query('token') ?? '';
+    const opened = await openPortalLink(deps.database.db, token, config.portalSessionTtlMs);
     if (!opened.opened) {
-      const refusal = LINK_REFUSALS[opened.reason];
-      return messagePage(c, refusal.status, {
-        title: refusal.title,
-        message: refusal.message,
-        code: `link_${opened.reason}`,
-      });
+      const { status, title, message } = LINK_REFUSALS[opened.reason];
+      const code = `link_${opened.reason}`;
+      return messagePage(c, config.portalFrameAncestors, status, { title, message, code });
     }
 
     const secure = isHttps(c, config.publicUrl);
@@ -296,37 +80,33 @@ export function portalRoutes(deps: AppDeps): Hono<PortalEnv> {
     c.header('Cache-Control', 'no-store');
     c.header('Referrer-Policy', 'no-referrer');
     return c.redirect(homePath(embed), 303);
-  });
+  };
+}
 
-  router.use('/portal/*', requireSession, requireCsrfToken);
-
-  router.get('/portal', (c) => portalPage(c, { embed: wantsEmbed(c) }));
-  router.get('/portal/embed', (c) => portalPage(c, { embed: true }));
-
-  router.get(STATUS_PATH, async (c) => {
+function serveStatus(deps: AppDeps): Handler {
+  return async (c) => {
     const { session, organization } = c.get('portal');
+    const state = await portalStatus(deps.database.db, organization);
     c.header('Cache-Control', 'no-store');
-    const state = await portalStatus(db, organization);
     return c.json({ ...state, session: { expires_at: session.expiresAt.toISOString() } });
-  });
+  };
+}
 
-  router.post('/portal/domains', async (c) => {
-    const form = c.get('form');
-    const embed = field(form, 'embed') === '1';
-    const value = field(form, 'domain');
+function addDomain(deps: AppDeps): Handler {
+  const { config } = deps;
+  const policy = {
+    verificationWindowMs: config.verificationWindowMs,
+    checkScheduleMs: config.checkScheduleMs,
+    requireDomainVerificationFeature: true,
+  };
+  return async (c) => {
+    const embed = postedFromEmbed(c);
+    const value = field(c, 'domain');
     const { session, organization } = c.get('portal');
     try {
-      const row = await createDomain(
-        db,
-        organization.id,
-        { domain: value, verification_method: 'DNS' },
-        {
-          verificationWindowMs: config.verificationWindowMs,
-          checkScheduleMs: config.checkScheduleMs,
-          requireDomainVerificationFeature: true,
-        },
-      );
-      await setFlash(db, session.id, {
+      const input = { domain: value, verification_method: 'DNS' as const };
+      const row = await createDomain(deps.database.db, organization.id, input, policy);
+      await setFlash(deps.database.db, session.id, {
         kind: 'success',
         message: `Added ${row.domainUnicode}. Publish its TXT record below, then press Verify now.`,
         domainId: row.id,
@@ -338,94 +118,114 @@ export function portalRoutes(deps: AppDeps): Hono<PortalEnv> {
       const flash = organization.domainVerificationEnabled
         ? null
         : { kind: 'error' as const, message: error.message };
-      return portalPage(c, {
-        embed,
-        flash,
-        add: { value, error: error.message },
-        status: error.status,
-      });
+      const add = { value, error: error.message };
+      return portalPage(c, deps, { embed, flash, add, status: error.status });
     }
-  });
+  };
+}
 
-  router.post('/portal/domains/:id/verify', async (c) => {
-    const embed = field(c.get('form'), 'embed') === '1';
+/** Renders an action's ApiError on the page, with its status; rethrows anything else. */
+function failedAction(c: PortalContext, deps: AppDeps, error: unknown): Promise<Response> {
+  if (!(error instanceof ApiError)) throw error;
+  const flash = { kind: 'error' as const, message: error.message };
+  return portalPage(c, deps, { embed: postedFromEmbed(c), flash, status: error.status });
+}
+
+function verifyDomain(deps: AppDeps): Handler {
+  return async (c) => {
     const { session, organization } = c.get('portal');
     try {
-      const result = await verifyDomainNow(deps, organization.id, c.req.param('id'));
-      await setFlash(db, session.id, verifyFlash(result));
-      return c.redirect(homePath(embed, result.domain.id), 303);
+      const result = await verifyDomainNow(deps, organization.id, c.req.param('id') ?? '');
+      await setFlash(deps.database.db, session.id, verifyFlash(result));
+      return c.redirect(homePath(postedFromEmbed(c), result.domain.id), 303);
     } catch (error) {
-      return failedAction(c, error, embed);
+      return failedAction(c, deps, error);
     }
-  });
+  };
+}
 
-  router.post('/portal/domains/:id/delete', async (c) => {
-    const form = c.get('form');
-    const embed = field(form, 'embed') === '1';
+function removeDomain(deps: AppDeps): Handler {
+  const { db } = deps.database;
+  return async (c) => {
+    const embed = postedFromEmbed(c);
+    const domainId = c.req.param('id') ?? '';
     const { session, organization, token } = c.get('portal');
     try {
-      if (field(form, 'confirm') !== 'yes') {
-        const view = toDomainView(await getDomain(db, organization.id, c.req.param('id')));
-        const formContext: FormContext = { csrfToken: csrfTokenFor(token), embed };
-        securityHeaders(c, embed, config.portalFrameAncestors);
-        return render(c, <ConfirmDeletePage view={view} form={formContext} />);
+      if (field(c, 'confirm') !== 'yes') {
+        const view = toDomainView(await getDomain(db, organization.id, domainId));
+        securityHeaders(c, embed, deps.config.portalFrameAncestors);
+        const form = { csrfToken: csrfTokenFor(token), embed };
+        return render(c, <ConfirmDeletePage view={view} form={form} />);
       }
-      const row = await deleteDomain(db, organization.id, c.req.param('id'));
+      const row = await deleteDomain(db, organization.id, domainId);
       await setFlash(db, session.id, { kind: 'success', message: `Deleted ${row.domainUnicode}.` });
       return c.redirect(homePath(embed), 303);
     } catch (error) {
-      return failedAction(c, error, embed);
+      return failedAction(c, deps, error);
     }
-  });
-
-  router.post('/portal/logout', async (c) => {
-    const embed = field(c.get('form'), 'embed') === '1';
-    await endPortalSession(db, c.get('portal').session.id);
-    deleteCookie(c, cookieName(isHttps(c, config.publicUrl)), {
-      path: '/',
-      secure: isHttps(c, config.publicUrl),
-    });
-    return messagePage(
-      c,
-      200,
-      {
-        title: 'Session ended',
-        message: 'You can close this page. To come back, ask for a new link.',
-      },
-      embed,
-    );
-  });
-
-  router.all('/portal/*', (c) =>
-    messagePage(c, 404, { title: 'Page not found', message: 'The portal has no such page.' }),
-  );
-  return router;
+  };
 }
 
-function verifyFlash(result: Awaited<ReturnType<typeof verifyDomainNow>>): PortalFlash {
+function endSession(deps: AppDeps): Handler {
+  const { config } = deps;
+  return async (c) => {
+    await endPortalSession(deps.database.db, c.get('portal').session.id);
+    const secure = isHttps(c, config.publicUrl);
+    deleteCookie(c, cookieName(secure), { path: '/', secure });
+    const ended = {
+      title: 'Session ended',
+      message: 'You can close this page. To come back, ask for a new link.',
+    };
+    return messagePage(c, config.portalFrameAncestors, 200, ended, postedFromEmbed(c));
+  };
+}
+
+function verifyFlash(result: VerifyNowResult): PortalFlash {
   const { domain, check, verified } = result;
   const name = domain.domain_unicode;
+  const domainId = domain.id;
   if (verified && check) {
-    return {
-      kind: 'success',
-      message: `${name} is verified: the TXT record was found.`,
-      domainId: domain.id,
-    };
+    return { kind: 'success', message: `${name} is verified: the TXT record was found.`, domainId };
   }
   if (domain.verification_status === 'VERIFIED' || domain.verification_status === 'AUTO_VERIFIED') {
-    return { kind: 'info', message: `${name} is already verified.`, domainId: domain.id };
+    return { kind: 'info', message: `${name} is already verified.`, domainId };
   }
   if (domain.verification_status === 'FAILED') {
-    return {
-      kind: 'error',
-      message: `${name} has failed verification. Delete it and add it again for a new record.`,
-      domainId: domain.id,
-    };
+    const message = `${name} has failed verification. Delete it and add it again for a new record.`;
+    return { kind: 'error', message, domainId };
   }
   const summary = check ? ` ${outcomeSummary(check.outcome)}.` : '';
-  return {
-    kind: 'info',
-    message: `${name} is not verified yet.${summary} See the check result below.`,
-    domainId: domain.id,
-  };
+  const message = `${name} is not verified yet.${summary} See the check result below.`;
+  return { kind: 'info', message, domainId };
+}
+
+/** The portal's routes; mount at the root (they are not under /api/v1: cookie, not bearer). */
+export function portalRoutes(deps: AppDeps): Hono<PortalEnv> {
+  const { config } = deps;
+  const router = new Hono<PortalEnv>();
+  router.onError(portalErrors(config));
+
+  router.get(SCRIPT_PATH, (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    c.header('Cache-Control', 'no-cache');
+    c.header('X-Content-Type-Options', 'nosniff');
+    return c.body(PORTAL_SCRIPT);
+  });
+  router.get('/portal/open', openLink(deps));
+
+  router.use('/portal/*', requireSession(deps), requireCsrfToken(config));
+  router.get('/portal', (c) => portalPage(c, deps, { embed: wantsEmbed(c) }));
+  router.get('/portal/embed', (c) => portalPage(c, deps, { embed: true }));
+  router.get(STATUS_PATH, serveStatus(deps));
+  router.post('/portal/domains', addDomain(deps));
+  router.post('/portal/domains/:id/verify', verifyDomain(deps));
+  router.post('/portal/domains/:id/delete', removeDomain(deps));
+  router.post('/portal/logout', endSession(deps));
+  router.all('/portal/*', (c) =>
+    messagePage(c, config.portalFrameAncestors, 404, {
+      title: 'Page not found',
+      message: 'The portal has no such page.',
+    }),
+  );
+  return router;
 }
