@@ -12,6 +12,8 @@ import { healthRoutes } from './routes/health.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { registerOpenApiRoutes } from './routes/openapi.ts';
 import { organizationRoutes } from './routes/organizations.ts';
+import { portalRoutes } from './routes/portal.tsx';
+import { portalLinkRoutes } from './routes/portal-links.ts';
 import { verificationRoutes } from './routes/verification.ts';
 
 export type { AppDeps, AppEnv } from './context.ts';
@@ -25,6 +27,7 @@ const API_ROUTERS: ((deps: AppDeps) => OpenAPIHono<AppEnv>)[] = [
   domainRoutes,
   verificationRoutes,
   eventRoutes,
+  portalLinkRoutes,
 ];
 
 /** The relay's app; tests call `app.request`, `index.ts` serves it. */
@@ -49,6 +52,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   app.route('/', healthRoutes(deps));
   app.route('/', oauthRoutes(deps));
+  app.route('/', portalRoutes(deps));
   app.use('/api/v1/*', requireBearerToken(deps.database.db));
   for (const router of API_ROUTERS) app.route('/api/v1', router(deps));
   registerOpenApiRoutes(app, { version, serverUrl: deps.config.publicUrl });
