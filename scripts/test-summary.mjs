@@ -22,7 +22,8 @@ function workspacePackages() {
 const packages = workspacePackages();
 for (const { dir } of packages) rmSync(join(dir, '.output', 'vitest.json'), { force: true });
 
-const args = ['turbo', 'run', 'test', '--concurrency=1', '--continue', ...process.argv.slice(2)];
+const extra = process.argv.slice(2).filter((arg) => arg !== '--');
+const args = ['turbo', 'run', 'test', '--concurrency=1', '--continue', ...extra];
 const run = spawnSync('pnpm', ['exec', ...args], {
   cwd: root,
   stdio: 'inherit',
@@ -36,14 +37,15 @@ for (const { dir, manifest } of packages) {
   const report = join(dir, '.output', 'vitest.json');
   if (!existsSync(report)) {
     console.error(`${manifest.name}: no test report (the test run crashed or was filtered out)`);
-    if (process.argv.length <= 2) failed += 1;
+    if (extra.length === 0) failed += 1;
     continue;
   }
   const result = JSON.parse(readFileSync(report, 'utf8'));
   passed += result.numPassedTests;
   failed += result.numFailedTests;
   skipped += result.numPendingTests + result.numTodoTests;
-  if (result.numFailedTestSuites > 0 && result.numFailedTests === 0) failed += result.numFailedTestSuites;
+  if (result.numFailedTestSuites > 0 && result.numFailedTests === 0)
+    failed += result.numFailedTestSuites;
 }
 
 console.log('');

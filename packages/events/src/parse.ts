@@ -14,7 +14,11 @@ export class EventParseError extends Error {
   readonly code: 'invalid_json' | 'invalid_event';
   readonly issues: EventIssue[];
 
-  constructor(code: 'invalid_json' | 'invalid_event', issues: EventIssue[], options?: ErrorOptions) {
+  constructor(
+    code: 'invalid_json' | 'invalid_event',
+    issues: EventIssue[],
+    options?: ErrorOptions,
+  ) {
     const summary = issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ');
     super(`${code === 'invalid_json' ? 'Invalid JSON' : 'Invalid event'}: ${summary}`, options);
     this.code = code;
@@ -37,7 +41,8 @@ function toIssues(error: z.ZodError): EventIssue[] {
 
 function decode(input: unknown): unknown {
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) return input;
-  const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
+  const text =
+    typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
   return JSON.parse(text);
 }
 
@@ -51,7 +56,12 @@ export function safeParseEvent(input: unknown): ParseEventResult {
     value = decode(input);
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    return { success: false, error: new EventParseError('invalid_json', [{ path: '', code: 'invalid_json', message }], { cause }) };
+    return {
+      success: false,
+      error: new EventParseError('invalid_json', [{ path: '', code: 'invalid_json', message }], {
+        cause,
+      }),
+    };
   }
 
   const result = VerihookEvent.safeParse(value);
@@ -72,13 +82,18 @@ export function isEventType(value: unknown): value is EventType {
 }
 
 /** Narrows an event to one type: `if (isEvent(event, 'organization.domain_deleted')) …`. */
-export function isEvent<T extends EventType>(event: VerihookEvent, type: T): event is EventOfType<T> {
+export function isEvent<T extends EventType>(
+  event: VerihookEvent,
+  type: T,
+): event is EventOfType<T> {
   return event.type === type;
 }
 
 /** Marks the end of an exhaustive `switch (event.type)`: it does not compile if a type is left out. */
 export function assertNever(value: never): never {
-  throw new Error(`Unexpected event type: ${JSON.stringify((value as { type?: unknown })?.type ?? value)}`);
+  throw new Error(
+    `Unexpected event type: ${JSON.stringify((value as { type?: unknown })?.type ?? value)}`,
+  );
 }
 
 /** A handler for every event type, checked by the compiler: leave one out and it does not compile. */

@@ -8,7 +8,9 @@ export function prefixedId<P extends string>(prefix: P) {
   return z
     .string()
     .max(32)
-    .regex(new RegExp(`^${prefix}_${ID_BODY}$`), { error: `must be an id starting with ${prefix}_` })
+    .regex(new RegExp(`^${prefix}_${ID_BODY}$`), {
+      error: `must be an id starting with ${prefix}_`,
+    })
     .meta({ description: `Identifier with the ${prefix}_ prefix, at most 32 characters.` });
 }
 
@@ -41,16 +43,22 @@ export const VerificationMethod = z.enum(['DNS', 'ADMIN', 'NOT_APPLICABLE']);
 export type VerificationMethod = z.infer<typeof VerificationMethod>;
 
 /** Why a DNS verification ended in failure. */
-export const FailureReason = z.enum(['verification_window_expired', 'verified_by_other_organization']);
+export const FailureReason = z.enum([
+  'verification_window_expired',
+  'verified_by_other_organization',
+]);
 export type FailureReason = z.infer<typeof FailureReason>;
 
 const domainName = z
   .string()
   .min(1)
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/, {
-    error: 'must be a lower-case ASCII domain name (IDNA A-label)',
-  })
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/,
+    {
+      error: 'must be a lower-case ASCII domain name (IDNA A-label)',
+    },
+  )
   .meta({ description: 'The domain name as its IDNA A-label, lower case, no trailing dot.' });
 
 /** A domain as it stands when the event is recorded. */

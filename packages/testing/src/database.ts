@@ -13,7 +13,9 @@ export function postgresUrl(): string | undefined {
   const url = process.env.DATABASE_URL;
   if (url && !url.startsWith('memory:')) return url;
   if (process.env.CI === 'true') {
-    throw new Error('DATABASE_URL is not set: tests that need PostgreSQL must not skip under CI=true');
+    throw new Error(
+      'DATABASE_URL is not set: tests that need PostgreSQL must not skip under CI=true',
+    );
   }
   return undefined;
 }
@@ -28,7 +30,10 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
   const serverUrl = postgresUrl();
   if (!serverUrl) throw new Error('createTestDatabase needs DATABASE_URL');
 
-  const safeLabel = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
+  const safeLabel = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 30);
   const name = `vh_${safeLabel}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
