@@ -5,13 +5,14 @@ import { ensureBootstrapClient } from './auth/clients.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import type { AppDeps } from './context.ts';
 import { openDatabase } from './db/index.ts';
+import { startDeliveryWorker } from './delivery/worker.ts';
 import { createLogger } from './logger.ts';
 
 /** A background worker started with the server; the function it returns stops it. */
 export type BackgroundWorker = (deps: AppDeps) => Promise<() => Promise<void>>;
 
 /** Workers this process runs when `VERIHOOK_WORKERS` is true (verification, delivery). */
-const BACKGROUND_WORKERS: BackgroundWorker[] = [];
+const BACKGROUND_WORKERS: BackgroundWorker[] = [startDeliveryWorker];
 
 async function startBackground(deps: AppDeps): Promise<(() => Promise<void>)[]> {
   if (!deps.config.workers) return [];

@@ -66,16 +66,17 @@ async function openPostgres(url: string): Promise<Omit<Database, 'environmentId'
   const client = postgres(url, { max: 10, connect_timeout: 10, onnotice: () => {} });
   const db = drizzlePostgres(client, { schema });
 
-  // Several relay processes may start at once on one database: migrate one at a time.
-  const reserved = await client.reserve();
+  // Several relay processes may start at once on one database: migrate one at a time, on one
+  // connection of its own (drizzle cannot wrap a reserved postgres.js connection).
+  const migrator = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
   try {
-    await reserved`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-    await migratePostgres(drizzlePostgres(reserved, { schema }), {
+    await migrator`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migratePostgres(drizzlePostgres(migrator, { schema }), {
       migrationsFolder: MIGRATIONS_FOLDER,
     });
   } finally {
-    await reserved`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
-    reserved.release();
+    await migrator`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+    await migrator.end();
   }
 
   return {
