@@ -156,20 +156,22 @@ function endpointDisabled(): ApiError {
  * within the retry schedule it goes on retrying; past its end this is a single attempt.
  */
 export async function retryMessage(db: Db, id: string): Promise<MessageObject> {
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const [row] = await tx.select().from(messages).where(eq(messages.id, id)).for('update');
     if (!row) throw notFound('Message');
     if (row.status === 'inflight') {
       throw new ApiError(409, 'message_in_flight', 'The message is being attempted right now');
     }
     if ((await requireEndpoint(tx, row.endpointId)).status !== 'enabled') throw endpointDisabled();
-    await tx
+    const [due] = await tx
       .update(messages)
       .set({ status: 'pending', nextAttemptAt: sql`now()`, updatedAt: sql`now()` })
-      .where(eq(messages.id, id));
+      .where(eq(messages.id, id))
+      .returning();
     await notifyInTransaction(tx, MESSAGES_CHANNEL);
+    const [message] = await withAttempts(tx, [due ?? row]);
+    return message as MessageObject;
   });
-  return getMessage(db, id);
 }
 
 /**

@@ -1,6 +1,8 @@
 // Builders for the delivery tests: a relay on its own PostgreSQL database with an API client, a
 // delivery worker, real receivers, and the rows the tests inspect.
 import { Resolver } from 'node:dns/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Receiver, type ReceiverOptions, startReceiver } from '@verihook/testing';
 import { asc, eq } from 'drizzle-orm';
 import { createApp } from '../../src/app.ts';
@@ -170,4 +172,13 @@ export function resolverLookup(port: number): HostLookup {
     if (found.length === 0 && v4.status === 'rejected') throw v4.reason;
     return found;
   };
+}
+
+/** A loopback URL on a port that was just closed: connecting is refused. */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}/webhooks`;
 }
