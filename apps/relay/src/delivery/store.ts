@@ -1,5 +1,5 @@
 // The delivery queue in PostgreSQL: claim due messages, record what their attempts did, release.
-import { and, eq, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../db/index.ts';
 import {
   type DisabledReason,
@@ -62,34 +62,37 @@ const ms = (value: number) => sql`(${value}::float8 * interval '1 millisecond')`
 /**
  * Claims up to `limit` due messages for `leaseMs` in one short statement: a CTE locks them,
  * skipping rows another worker holds, and the update moves them out of the due index. Bodies
- * and endpoints are read afterwards, outside the claim (PERF-NOTES trap 1).
+ * and endpoints are read afterwards, outside the claim (PERF-NOTES trap 1). The update finds
+ * the locked rows by primary key (`= any(array(…))`): joining the CTE instead plans as a scan
+ * of the whole table once statistics are stale (trap 2).
  */
 export async function claimDueMessages(
   db: Db,
   options: { limit: number; leaseMs: number },
 ): Promise<Delivery[]> {
-  const claimed = await queryRows<{ id: string }>(
-    db,
-    sql`
-      with due as (
-        select id from messages
-        where status = 'pending' and next_attempt_at <= now()
-        order by next_attempt_at
-        limit ${options.limit}
-        for update skip locked
-      )
-      update messages
-      set status = 'inflight', lease_expires_at = now() + ${ms(options.leaseMs)}, updated_at = now()
-      from due
-      where messages.id = due.id
-      returning messages.id
-    `,
-  );
+  const claimed = await queryRows<{ id: string }>(db, claimStatement(options));
   if (claimed.length === 0) return [];
   return loadDeliveries(
     db,
     claimed.map((row) => row.id),
   );
+}
+
+/** The claim itself, exported so that tests can EXPLAIN it against a large backlog. */
+export function claimStatement(options: { limit: number; leaseMs: number }): SQL {
+  return sql`
+    with due as (
+      select id from messages
+      where status = 'pending' and next_attempt_at <= now()
+      order by next_attempt_at
+      limit ${options.limit}
+      for update skip locked
+    )
+    update messages
+    set status = 'inflight', lease_expires_at = now() + ${ms(options.leaseMs)}, updated_at = now()
+    where id = any(array(select id from due))
+    returning id
+  `;
 }
 
 async function loadDeliveries(db: Db, messageIds: string[]): Promise<Delivery[]> {
@@ -145,9 +148,8 @@ export async function releaseExpiredLeases(db: Db, limit = 1000): Promise<number
       )
       update messages
       set status = 'pending', lease_expires_at = null, next_attempt_at = now(), updated_at = now()
-      from expired
-      where messages.id = expired.id
-      returning messages.id
+      where id = any(array(select id from expired))
+      returning id
     `,
   );
   return released.length;

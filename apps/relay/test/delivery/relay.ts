@@ -3,17 +3,21 @@
 import { Resolver } from 'node:dns/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { domainCreatedAdminVerified } from '@verihook/events/examples';
 import { type Receiver, type ReceiverOptions, startReceiver } from '@verihook/testing';
 import { asc, eq } from 'drizzle-orm';
 import { createApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
 import type { Database } from '../../src/db/index.ts';
-import { attempts, endpoints, messages } from '../../src/db/schema/index.ts';
+import { attempts, endpoints, events, messages } from '../../src/db/schema/index.ts';
+import { fanOutEvent } from '../../src/delivery/fanout.ts';
 import type { HostLookup } from '../../src/delivery/ssrf.ts';
 import { type DeliveryWorkerOptions, startDeliveryWorker } from '../../src/delivery/worker.ts';
+import { newId } from '../../src/ids.ts';
 import {
   type ApiClient,
   apiClient,
+  type Backend,
   captureLogs,
   openTestBackend,
   testConfig,
@@ -42,12 +46,12 @@ export interface TestRelay {
   close(): Promise<void>;
 }
 
-/** A relay on a fresh PostgreSQL database, its app called through an authorized client. */
+/** A relay on a fresh database (PostgreSQL unless asked), called through an authorized client. */
 export async function openTestRelay(
   label: string,
-  options: { env?: Record<string, string>; lookup?: HostLookup } = {},
+  options: { env?: Record<string, string>; lookup?: HostLookup; backend?: Backend } = {},
 ): Promise<TestRelay> {
-  const backend = await openTestBackend('postgres', label);
+  const backend = await openTestBackend(options.backend ?? 'postgres', label);
   const config = testConfig({ ...DELIVERY_ENV, ...options.env });
   const { logger, lines } = captureLogs();
   const deps = { database: backend.database, config, logger, lookup: options.lookup };
@@ -181,4 +185,29 @@ export async function closedPortUrl(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return `http://127.0.0.1:${port}/webhooks`;
+}
+
+/**
+ * Records `count` domain_created events (the example payload under fresh ids) and fans each out
+ * with the relay's own fan-out, in one transaction; returns the event ids.
+ */
+export async function seedEvents(database: Database, count: number): Promise<string[]> {
+  const batch = Array.from({ length: count }, () => ({
+    ...domainCreatedAdminVerified,
+    id: newId('evt'),
+  }));
+  await database.db.transaction(async (tx) => {
+    for (let start = 0; start < batch.length; start += 1_000) {
+      const rows = batch.slice(start, start + 1_000).map((event) => ({
+        id: event.id,
+        type: event.type,
+        organizationId: event.organization_id,
+        payload: event,
+        occurredAt: new Date(event.occurred_at),
+      }));
+      await tx.insert(events).values(rows);
+    }
+    for (const event of batch) await fanOutEvent(tx, event, { firstAttemptDelayMs: 0 });
+  });
+  return batch.map((event) => event.id);
 }
