@@ -3,13 +3,13 @@
 // 127.0.0.1; no test connects anywhere but loopback (public answers are never dialled).
 import { hasPostgres, startDnsServer, type TestDnsServer } from '@verihook/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { resolverLookup } from './lookup.ts';
 import {
   addDomain,
   attemptsOf,
   eventually,
   messagesOf,
   openTestRelay,
-  resolverLookup,
   type TestRelay,
 } from './relay.ts';
 

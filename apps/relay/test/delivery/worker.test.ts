@@ -241,7 +241,7 @@ describe.runIf(hasPostgres())('the delivery worker', () => {
     expect(startedAt(attempts[1])).toBeLessThan(retryAt + 400);
   });
 
-  it('sends identical body bytes and the same webhook-id on every attempt, with fresh timestamps', async () => {
+  it('sends identical bytes and webhook-id on every attempt, fresh timestamps (DLV-32: order by data.updated_at)', async () => {
     const receiver = await relay.receiver({
       respond: (_request, n) => {
         if (n === 1) return { status: 503, headers: { 'retry-after': '1' } };
@@ -264,6 +264,8 @@ describe.runIf(hasPostgres())('the delivery worker', () => {
       expect(request.verifiedSvix && request.verifiedStandard).toBe(true);
     }
     expect(timestamps[1]).toBeGreaterThan(timestamps[0] ?? Number.POSITIVE_INFINITY);
+    const updatedAts = requests.map((r) => JSON.parse(r.body).data.updated_at);
+    expect(new Set(updatedAts).size).toBe(1);
     const { message } = await settledMessage(endpoint.id, 'succeeded');
     const [event] = (await relay.api.get(`/api/v1/events?page_size=1`)).body.events;
     expect(requests[0]?.body).toBe(JSON.stringify(event));
