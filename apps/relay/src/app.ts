@@ -3,10 +3,13 @@ import { createRequire } from 'node:module';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppDeps, AppEnv } from './context.ts';
+import { installFanOut } from './delivery/fanout.ts';
 import { ApiError, onError, onNotFound, validationHook } from './errors.ts';
 import { requireBearerToken } from './middleware/auth.ts';
 import { requestLog } from './middleware/request-log.ts';
+import { deliveryRoutes } from './routes/deliveries.ts';
 import { domainRoutes } from './routes/domains.ts';
+import { endpointRoutes } from './routes/endpoints.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { oauthRoutes } from './routes/oauth.ts';
@@ -28,10 +31,13 @@ const API_ROUTERS: ((deps: AppDeps) => OpenAPIHono<AppEnv>)[] = [
   verificationRoutes,
   eventRoutes,
   portalLinkRoutes,
+  endpointRoutes,
+  deliveryRoutes,
 ];
 
 /** The relay's app; tests call `app.request`, `index.ts` serves it. */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  installFanOut(deps.config);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
   app.notFound(onNotFound);
