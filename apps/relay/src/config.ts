@@ -115,7 +115,21 @@ const dnsServers = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
-const frameAncestors = z.string().transform((text) => text.split(/[\s,]+/).filter(Boolean));
+// A CSP source per entry: 'self', or a scheme://host[:port] origin (a * for a subdomain allowed).
+const FRAME_SOURCE = /^('self'|https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?)$/i;
+
+const frameAncestors = z.string().transform((text, ctx) => {
+  const sources = text.split(/[\s,]+/).filter(Boolean);
+  const bad = sources.find((source) => !FRAME_SOURCE.test(source));
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${bad}" is not 'self' or an origin like https://app.example.com`,
+    });
+    return z.NEVER;
+  }
+  return sources;
+});
 
 const publicUrl = z
   .string()

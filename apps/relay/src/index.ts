@@ -5,6 +5,7 @@ import { ensureBootstrapClient } from './auth/clients.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import type { AppDeps } from './context.ts';
 import { type Database, openDatabase } from './db/index.ts';
+import { startDeliveryWorker } from './delivery/worker.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startVerificationWorker } from './verification/scheduler.ts';
 
@@ -12,7 +13,7 @@ import { startVerificationWorker } from './verification/scheduler.ts';
 export type BackgroundWorker = (deps: AppDeps) => Promise<() => Promise<void>>;
 
 /** Workers this process runs when `VERIHOOK_WORKERS` is true (verification, delivery). */
-const BACKGROUND_WORKERS: BackgroundWorker[] = [startVerificationWorker];
+const BACKGROUND_WORKERS: BackgroundWorker[] = [startVerificationWorker, startDeliveryWorker];
 
 async function startBackground(deps: AppDeps): Promise<(() => Promise<void>)[]> {
   if (!deps.config.workers) return [];

@@ -128,6 +128,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('accepts only origins and self as portal frame ancestors', () => {
+    const ok = loadConfig({ VERIHOOK_PORTAL_FRAME_ANCESTORS: "'self' https://*.example.com" });
+
+    expect(ok.portalFrameAncestors).toEqual(["'self'", 'https://*.example.com']);
+    expect(
+      problems({ VERIHOOK_PORTAL_FRAME_ANCESTORS: 'https://a.example.com; script-src *' }),
+    ).toEqual([
+      `VERIHOOK_PORTAL_FRAME_ANCESTORS: "https://a.example.com;" is not 'self' or an origin like https://app.example.com`,
+    ]);
+  });
+
   it('refuses a check schedule whose repeating last step is 0', () => {
     expect(problems({ VERIHOOK_CHECK_SCHEDULE: '10s,0' })).toEqual([
       'VERIHOOK_CHECK_SCHEDULE: must end with a step longer than 0, since the last step repeats',

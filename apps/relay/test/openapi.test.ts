@@ -25,6 +25,8 @@ describe('the OpenAPI document and reference page', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(operations.sort()).toEqual([
       'DELETE /api/v1/organizations/{id}',
+      'DELETE /api/v1/organizations/{id}/portal_links/{link_id}',
+      'DELETE /api/v1/organizations/{id}/portal_sessions',
       'DELETE /api/v1/organizations/{organization_id}/domains/{id}',
       'GET /api/v1/events',
       'GET /api/v1/organizations',
@@ -36,7 +38,9 @@ describe('the OpenAPI document and reference page', () => {
       'PATCH /api/v1/organizations/{id}',
       'PATCH /api/v1/organizations/{id}/settings',
       'POST /api/v1/organizations',
+      'POST /api/v1/organizations/{id}/portal_links',
       'POST /api/v1/organizations/{organization_id}/domains',
+      'POST /api/v1/organizations/{organization_id}/domains/{id}/verify',
       'POST /oauth/token',
     ]);
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({

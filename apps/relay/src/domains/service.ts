@@ -183,7 +183,7 @@ function newDomainRow(
   now: Date,
 ): typeof domains.$inferInsert {
   const dns = plan.method === 'DNS';
-  const firstCheckMs = policy.checkScheduleMs[0] ?? 0;
+  const firstCheckMs = Math.min(policy.checkScheduleMs[0] ?? 0, policy.verificationWindowMs);
   return {
     id: newId('dom'),
     organizationId,

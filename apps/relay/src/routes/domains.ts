@@ -4,6 +4,7 @@ import { DomainType, VerificationMethod, VerificationStatus } from '@verihook/ev
 import type { AppDeps } from '../context.ts';
 import { toDomainObject } from '../domains/objects.ts';
 import { createDomain, deleteDomain, getDomain, listDomains } from '../domains/service.ts';
+import { CHECK_OUTCOMES } from '../verification/checker.ts';
 import {
   bearerSecurity,
   createRouter,
@@ -29,6 +30,27 @@ export const DnsRecordSchema = z
   })
   .openapi('DnsRecord');
 
+export const CheckResultSchema = z
+  .object({
+    outcome: z.enum(CHECK_OUTCOMES).openapi({
+      description:
+        'found: the record holds the value. mismatch: TXT records are there, none holds it. ' +
+        'nxdomain: the name does not exist. nodata: the name holds no TXT record. ' +
+        'servfail, timeout: DNS could not answer; temporary, they never fail a domain.',
+    }),
+    record_name: z.string().openapi({ example: '_verihook-challenge-k3x9q2.acmecorp.com' }),
+    checked_at: z.string().openapi({ example: '2026-01-15T10:00:00.000Z' }),
+    duration_ms: z.number().int(),
+    records_seen: z.number().int().openapi({ description: 'TXT records seen at record_name.' }),
+    matched_form: z.enum(['challenge', 'apex']).optional(),
+    doubled_name: z.boolean().openapi({
+      description: 'Whether the record was published at <key>.<domain>.<domain> instead.',
+    }),
+    hint: z.string().optional().openapi({ description: 'What to do about it, for people.' }),
+    error_code: z.string().optional().openapi({ example: 'ENOTFOUND' }),
+  })
+  .openapi('CheckResult');
+
 export const DomainSchema = z
   .object({
     id: z.string().openapi({ example: 'dom_01JH6Z8K9WQ3V4T5R6S7A8B9CD' }),
@@ -45,7 +67,7 @@ export const DomainSchema = z
     verification_expires_at: timestamp.nullable(),
     next_check_at: timestamp.nullable(),
     last_checked_at: timestamp.nullable(),
-    last_check_result: z.record(z.string(), z.unknown()).nullable(),
+    last_check_result: CheckResultSchema.nullable(),
     failure_reason: z.string().nullable(),
     created_at: timestamp,
     updated_at: timestamp,

@@ -1,31 +1,9 @@
 // POST /api/v1/organizations/{organization_id}/domains/{id}/verify: "verify now".
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../context.ts';
-import { CHECK_OUTCOMES } from '../verification/checker.ts';
 import { verifyDomainNow } from '../verification/verify-now.ts';
-import { DomainSchema } from './domains.ts';
+import { CheckResultSchema, DomainSchema } from './domains.ts';
 import { bearerSecurity, createRouter, errorResponses, idParam, jsonResponse } from './shared.ts';
-
-export const CheckResultSchema = z
-  .object({
-    outcome: z.enum(CHECK_OUTCOMES).openapi({
-      description:
-        'found: the record holds the value. mismatch: TXT records are there, none holds it. ' +
-        'nxdomain: the name does not exist. nodata: the name holds no TXT record. ' +
-        'servfail, timeout: DNS could not answer; temporary, they never fail a domain.',
-    }),
-    record_name: z.string().openapi({ example: '_verihook-challenge-k3x9q2.acmecorp.com' }),
-    checked_at: z.string().openapi({ example: '2026-01-15T10:00:00.000Z' }),
-    duration_ms: z.number().int(),
-    records_seen: z.number().int().openapi({ description: 'TXT records seen at record_name.' }),
-    matched_form: z.enum(['challenge', 'apex']).optional(),
-    doubled_name: z.boolean().openapi({
-      description: 'Whether the record was published at <key>.<domain>.<domain> instead.',
-    }),
-    hint: z.string().optional().openapi({ description: 'What to do about it, for people.' }),
-    error_code: z.string().optional().openapi({ example: 'ENOTFOUND' }),
-  })
-  .openapi('CheckResult');
 
 const VerifyResponse = z
   .object({

@@ -96,7 +96,7 @@ export async function applyCheckResult(
 
   const checked = {
     lastCheckedAt: now,
-    lastCheckResult: result as unknown as Record<string, unknown>,
+    lastCheckResult: result,
     checkLeaseUntil: null,
     updatedAt: nextUpdatedAt(row.updatedAt, now),
   };

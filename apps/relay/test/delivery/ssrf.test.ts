@@ -1,4 +1,3 @@
-import { Resolver } from 'node:dns/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dns2 from 'dns2';
@@ -13,6 +12,7 @@ import {
   SsrfBlockedError,
   validateEndpointUrl,
 } from '../../src/delivery/ssrf.ts';
+import { resolverLookup } from './lookup.ts';
 
 const STRICT = { allowPrivate: false, allowHttp: true };
 
@@ -61,27 +61,6 @@ async function startDnsServer(records: Record<string, string>) {
   const { udp } = await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
   if (!udp) throw new Error('the DNS server did not bind a UDP port');
   return { server, port: udp.port };
-}
-
-function resolverLookup(port: number): HostLookup {
-  const resolver = new Resolver({ timeout: 2000, tries: 1 });
-  resolver.setServers([`127.0.0.1:${port}`]);
-  return async (hostname) => {
-    const [v4, v6] = await Promise.allSettled([
-      resolver.resolve4(hostname),
-      resolver.resolve6(hostname),
-    ]);
-    const found = [
-      ...(v4.status === 'fulfilled'
-        ? v4.value.map((address) => ({ address, family: 4 as const }))
-        : []),
-      ...(v6.status === 'fulfilled'
-        ? v6.value.map((address) => ({ address, family: 6 as const }))
-        : []),
-    ];
-    if (found.length === 0 && v4.status === 'rejected') throw v4.reason;
-    return found;
-  };
 }
 
 async function startCountingServer() {

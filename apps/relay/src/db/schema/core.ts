@@ -18,6 +18,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { CheckResult } from '../../verification/checker.ts';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => timestamptz('created_at').notNull().defaultNow();
@@ -65,7 +66,7 @@ export const organizations = pgTable('organizations', {
 });
 
 /** The outcome of the latest DNS check of a domain, as the checker reports it. */
-export type CheckResult = Record<string, unknown>;
+export type { CheckResult } from '../../verification/checker.ts';
 
 export const domains = pgTable(
   'domains',
