@@ -44,7 +44,8 @@ export async function runStory(stack: Stack, print: Print): Promise<StoryResult>
     const database = describeDatabase(options.relayDatabaseUrl);
     const line =
       `Relay is up at ${relay.url} on ${database}; it checks pending domains every ` +
-      `${options.checkSchedule} and fails them after ${options.verificationWindow}`;
+      `${spaced(options.checkSchedule)} and fails them after ${spaced(options.verificationWindow)} ` +
+      '(72 h by default)';
     return [relay, line];
   });
 
@@ -137,7 +138,7 @@ export async function runStory(stack: Stack, print: Print): Promise<StoryResult>
     }
     return [
       undefined,
-      `Consumer's HRD: alice@acme.test signs in through Acme Corp (${acmeOrg.id}), since acme.test is verified`,
+      `Consumer's GET /hrd routes alice@acme.test to Acme Corp (${acmeOrg.id}), since acme.test is verified`,
     ];
   });
 
@@ -186,7 +187,7 @@ export async function runStory(stack: Stack, print: Print): Promise<StoryResult>
       throw new Error(`GET /hrd answered ${status} ${JSON.stringify(body)}, not 404`);
     return [
       undefined,
-      `Consumer's HRD for alice@acme.test now answers 404 ${code}: the route is gone`,
+      `Consumer's GET /hrd for alice@acme.test now answers 404 ${code}: the route is gone`,
     ];
   });
 
@@ -207,6 +208,11 @@ export async function runStory(stack: Stack, print: Print): Promise<StoryResult>
     globex: { organization: globexOrg, domain: globexFailed },
     events,
   };
+}
+
+/** `200ms` → `200 ms`, `5s` → `5 s`, as the rest of the output writes durations. */
+function spaced(duration: string): string {
+  return duration.replace(/^(\d+)([a-z]+)$/, '$1 $2');
 }
 
 async function createOrganization(api: RelayApi, displayName: string): Promise<Organization> {

@@ -64,7 +64,7 @@ describe('pnpm demo', () => {
     const steps = lines.filter((line) => /^[✔✘] /.test(line));
     const expected = [
       /^DNS server for the \.test zone is listening on 127\.0\.0\.1:\d+ \(UDP and TCP\)$/,
-      /^Relay is up at http:\/\/127\.0\.0\.1:\d+ on an in-memory database; it checks pending domains every 200ms and fails them after 5s$/,
+      /^Relay is up at http:\/\/127\.0\.0\.1:\d+ on an in-memory database; it checks pending domains every 200 ms and fails them after 5 s \(72 h by default\)$/,
       /^Got an API token for client "verihook-demo" \(OAuth 2\.0 client credentials\)$/,
       /^Registered http:\/\/127\.0\.0\.1:\d+\/webhooks as webhook endpoint \w+ for every event type \(signing secret whsec_[A-Za-z0-9+/]{4}…\)$/,
       /^Consumer is up at http:\/\/127\.0\.0\.1:\d+ on an in-memory database, checking every webhook's signature with that secret$/,
@@ -74,14 +74,14 @@ describe('pnpm demo', () => {
       /^Published that TXT record in the local DNS server, as Acme's admin would at their DNS host$/,
       /^acme\.test is VERIFIED: the relay's DNS check found the record [\d.]+ m?s after it was published$/,
       /^Consumer received organization\.domain_dns_verification_success for acme\.test \(VERIFIED\): signature valid, applied$/,
-      /^Consumer's HRD: alice@acme\.test signs in through Acme Corp \(org_\w+\), since acme\.test is verified$/,
+      /^Consumer's GET \/hrd routes alice@acme\.test to Acme Corp \(org_\w+\), since acme\.test is verified$/,
       /^Added globex\.test to Globex Inc: PENDING, and nobody will publish its TXT record$/,
       /^Consumer received organization\.domain_created for globex\.test \(PENDING\): signature valid, applied$/,
       /^globex\.test is FAILED [\d.]+ s after it was added: verification_window_expired \(last DNS check: nxdomain\)$/,
       /^Consumer received organization\.domain_dns_verification_failed for globex\.test \(FAILED\): signature valid, applied$/,
       /^Deleted acme\.test from Acme Corp$/,
       /^Consumer received organization\.domain_deleted for acme\.test: signature valid, applied$/,
-      /^Consumer's HRD for alice@acme\.test now answers 404 no_route: the route is gone$/,
+      /^Consumer's GET \/hrd for alice@acme\.test now answers 404 no_route: the route is gone$/,
       /^Both sides agree: the relay recorded 5 events, and the consumer verified and applied each exactly once, refusing none$/,
     ];
 
