@@ -41,6 +41,7 @@ describe('the OpenAPI document and reference page', () => {
       'GET /api/v1/webhooks/endpoints/{id}/secret',
       'GET /api/v1/webhooks/messages/{id}',
       'GET /healthz',
+      'GET /metrics',
       'GET /readyz',
       'PATCH /api/v1/organizations/{id}',
       'PATCH /api/v1/organizations/{id}/settings',
