@@ -1,5 +1,8 @@
 // CPU use during a run: the whole machine's (from /proc/stat) and this process's own.
 import { readFileSync } from 'node:fs';
+import type { Sql } from 'postgres';
+
+const CLOCK_TICK_MS = 10;
 
 export interface CpuMark {
   machine: { busy: number; total: number } | undefined;
@@ -43,4 +46,28 @@ function readProcStat(): { busy: number; total: number } | undefined {
 
 function round1(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+/** CPU time (ms) of each PostgreSQL backend connected to `database`, other than `sql`'s own;
+ * read from /proc, so only for a server on this machine (Linux, 100 clock ticks a second). */
+export async function backendCpuMs(sql: Sql, database: string): Promise<Map<number, number>> {
+  const rows = await sql<{ pid: number }[]>`
+    SELECT pid FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid()`;
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = processCpuMs(pid);
+    if (ms !== undefined) cpu.set(pid, ms);
+  }
+  return cpu;
+}
+
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // proc(5): fields 14 and 15 (utime, stime) count from the state, the first after "(comm)".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,7 @@
 // Helpers for the delivery stages: paced production, waiting for the receiver, and latency
 // from commit to receipt (both clocks are epoch milliseconds of this machine).
+import type { Sql } from 'postgres';
+import { backendCpuMs } from './cpu.ts';
 import { sleep } from './load.ts';
 import type { Receiver } from './receiver-client.ts';
 import { quantile } from './stats.ts';
@@ -80,5 +82,34 @@ export async function commitToReceipt(
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     max: latencies.at(-1) ?? 0,
+  };
+}
+
+export interface CpuProbeTargets {
+  receiver?: Receiver;
+  /** A connection to the database whose backends are measured, and that database's name. */
+  postgres?: { sql: Sql; database: string };
+}
+
+/** Starts measuring the receiver's and the PostgreSQL backends' CPU; the function it answers
+ * ends the measurement with `receiverCorePct` and `postgresCorePct` (per cent of one core). */
+export async function startCpuProbe(targets: CpuProbeTargets) {
+  const { receiver, postgres } = targets;
+  const started = performance.now();
+  const receiverBefore = receiver ? (await receiver.stats()).cpuMs : 0;
+  const backendsBefore = postgres ? await backendCpuMs(postgres.sql, postgres.database) : undefined;
+
+  return async (): Promise<Record<string, number>> => {
+    const elapsedMs = performance.now() - started;
+    const percent = (ms: number) => Math.round((ms / elapsedMs) * 100);
+    const result: Record<string, number> = {};
+    if (receiver) result.receiverCorePct = percent((await receiver.stats()).cpuMs - receiverBefore);
+    if (postgres && backendsBefore) {
+      const after = await backendCpuMs(postgres.sql, postgres.database);
+      let usedMs = 0;
+      for (const [pid, ms] of after) usedMs += ms - (backendsBefore.get(pid) ?? 0);
+      result.postgresCorePct = percent(usedMs);
+    }
+    return result;
   };
 }

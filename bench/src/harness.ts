@@ -146,6 +146,8 @@ export function defineStage(stage: Stage): Stage {
 
 class StageSkipped extends Error {}
 
+const liveScratch = new Map<string, () => Promise<void>>();
+
 const DEFAULT_TIME_LIMIT_MS = { full: 180_000, quick: 60_000 };
 
 export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
@@ -297,9 +299,19 @@ async function createScratchDatabase(serverUrl: string, label: string) {
   await withAdmin(serverUrl, (sql) => sql.unsafe(`CREATE DATABASE "${name}"`));
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const drop = () =>
-    withAdmin(serverUrl, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  const drop = async () => {
+    await withAdmin(serverUrl, (sql) =>
+      sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    );
+    liveScratch.delete(name);
+  };
+  liveScratch.set(name, drop);
   return { url: url.toString(), drop };
+}
+
+/** Drops every scratch database not yet dropped; for an interrupted run. */
+export async function dropScratchDatabases(): Promise<void> {
+  await Promise.allSettled([...liveScratch.values()].map((drop) => drop()));
 }
 
 async function withAdmin<T>(url: string, work: (sql: postgres.Sql) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@
 // (BENCH_QUICK=1: a smoke run into results/quick.*; BENCH_STAGES=a,b: only those stages).
 import { fileURLToPath } from 'node:url';
 import { killAllSync } from './child.ts';
-import { runSuite } from './harness.ts';
+import { dropScratchDatabases, runSuite } from './harness.ts';
 import { writeResults } from './report.ts';
 import { ratios, stages } from './stages/index.ts';
 
@@ -39,7 +39,9 @@ function selectStages(list: string | undefined) {
 for (const name of ['SIGINT', 'SIGTERM'] as const) {
   process.on(name, () => {
     killAllSync();
-    process.exit(130);
+    const exit = () => process.exit(130);
+    dropScratchDatabases().then(exit, exit);
+    setTimeout(exit, 5_000).unref();
   });
 }
 process.on('exit', killAllSync);

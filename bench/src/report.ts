@@ -46,8 +46,8 @@ export function renderMarkdown(result: SuiteResult): string {
 function figureTable(figures: readonly Figure[]): string[] {
   const header = [
     '| Figure | Median | Spread (min – max) | Runs | Warm-up | Concurrency | Payload | Per run ' +
-      '| CPU busy |',
-    '|---|--:|--:|--:|---|--:|--:|---|--:|',
+      '| Machine busy | CPU, % of one core |',
+    '|---|--:|--:|--:|---|--:|--:|---|--:|---|',
   ];
   if (figures.length === 0) return ['No figures were measured.'];
   return [...header, ...figures.map(figureRow)];
@@ -65,6 +65,7 @@ function figureRow(figure: Figure): string {
     method.payloadBytes === undefined ? '–' : `${method.payloadBytes} B`,
     method.perRun ?? '–',
     machineBusy(figure),
+    processCpu(figure),
   ];
   return `| ${cells.map(escapeCell).join(' | ')} |`;
 }
@@ -108,12 +109,28 @@ function stageNotes(result: SuiteResult): string[] {
 }
 
 function machineBusy(figure: Figure): string {
-  const values = figure.runs
-    .map((run) => run.machineBusyPct)
-    .filter((value): value is number => value !== undefined)
-    .sort((a, b) => a - b);
-  const middle = values[Math.floor(values.length / 2)];
+  const middle = medianOf(figure, 'machineBusyPct');
   return middle === undefined ? '–' : `${Math.round(middle)} %`;
+}
+
+/** The median CPU of each process the runs report (`processCorePct`, `<name>CorePct`). */
+function processCpu(figure: Figure): string {
+  const keys = new Set(figure.runs.flatMap((run) => Object.keys(run)));
+  const parts = [...keys]
+    .filter((key) => key.endsWith('CorePct'))
+    .map((key) => {
+      const name = key === 'processCorePct' ? 'bench' : key.replace(/CorePct$/, '');
+      return `${name} ${Math.round(medianOf(figure, key) ?? 0)}`;
+    });
+  return parts.length === 0 ? '–' : parts.join(', ');
+}
+
+function medianOf(figure: Figure, key: string): number | undefined {
+  const values = figure.runs
+    .map((run) => run[key])
+    .filter((value): value is number => typeof value === 'number')
+    .sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)];
 }
 
 function settingsText(settings: Record<string, string>): string {

@@ -1,7 +1,14 @@
 // The baseline: a relay built the obvious way on pg-boss, one job per delivery, a worker that
 // signs and POSTs each job with undici and completes it.
 import PgBoss from 'pg-boss';
-import { commitToReceipt, epochMs, producePaced, waitForDeliveries } from '../delivery.ts';
+import postgres from 'postgres';
+import {
+  commitToReceipt,
+  epochMs,
+  producePaced,
+  startCpuProbe,
+  waitForDeliveries,
+} from '../delivery.ts';
 import { defineStage, type StageContext } from '../harness.ts';
 import { messageId, PAYLOAD_BYTES, payloadFor, runTag } from '../payload.ts';
 import { type Receiver, startReceiver } from '../receiver-client.ts';
@@ -25,6 +32,9 @@ interface DeliveryJob {
 
 interface Rig {
   databaseUrl: string;
+  /** A connection of its own to the scratch database, for the CPU probe. */
+  probeSql: postgres.Sql;
+  databaseName: string;
   receiver: Receiver;
   sender: Sender;
   key: Buffer;
@@ -57,7 +67,17 @@ export const baselineStage = defineStage({
     const sender = createSender(receiver.origin, HTTP_CONNECTIONS);
     ctx.defer(sender.close);
     const databaseUrl = await ctx.scratchDatabase('baseline');
-    const rig: Rig = { databaseUrl, receiver, sender, key: secretKey(secret), log: ctx.log };
+    const probeSql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    ctx.defer(() => probeSql.end({ timeout: 5 }));
+    const rig: Rig = {
+      databaseUrl,
+      probeSql,
+      databaseName: new URL(databaseUrl).pathname.slice(1),
+      receiver,
+      sender,
+      key: secretKey(secret),
+      log: ctx.log,
+    };
 
     await measureDrain(ctx, rig);
     await measureProduceAndDrain(ctx, rig);
@@ -82,11 +102,16 @@ async function measureDrain(ctx: StageContext, rig: Rig) {
       return withBoss(rig, runTag('drain', run.index), async (boss, queue) => {
         await insertJobs(boss, queue, rig.receiver, count, PREFILL_BATCH, 'drain', run.index);
         await rig.receiver.reset();
+        const probe = await startProbe(rig);
         const started = epochMs();
         await startWorkers(boss, queue, rig);
         const done = await waitForDeliveries(rig.receiver, count, 90_000);
         const elapsedMs = done.reachedAt - started;
-        return { values: { drain: (count / elapsedMs) * 1000 }, details: done.details };
+        const cpu = await probe();
+        return {
+          values: { drain: (count / elapsedMs) * 1000 },
+          details: { ...done.details, ...cpu },
+        };
       });
     },
   });
@@ -114,11 +139,16 @@ async function measureProduceAndDrain(ctx: StageContext, rig: Rig) {
       return withBoss(rig, runTag('produce', run.index), async (boss, queue) => {
         await rig.receiver.reset();
         await startWorkers(boss, queue, rig);
+        const probe = await startProbe(rig);
         const started = epochMs();
         await insertJobs(boss, queue, rig.receiver, events, PRODUCE_BATCH, 'produce', run.index);
         const done = await waitForDeliveries(rig.receiver, events, 90_000);
         const elapsedMs = done.reachedAt - started;
-        return { values: { 'produce-drain': (events / elapsedMs) * 1000 }, details: done.details };
+        const cpu = await probe();
+        return {
+          values: { 'produce-drain': (events / elapsedMs) * 1000 },
+          details: { ...done.details, ...cpu },
+        };
       });
     },
   });
@@ -153,6 +183,7 @@ async function measureLatency(ctx: StageContext, rig: Rig) {
         await rig.receiver.reset();
         await startWorkers(boss, queue, rig);
         const tag = runTag('latency', run.index);
+        const probe = await startProbe(rig);
         const committedAt = await producePaced({
           count: events,
           durationMs,
@@ -163,14 +194,20 @@ async function measureLatency(ctx: StageContext, rig: Rig) {
           },
         });
         const done = await waitForDeliveries(rig.receiver, events, 60_000);
+        const cpu = await probe();
         const latency = await commitToReceipt(rig.receiver, committedAt);
         return {
           values: { 'latency-p50': latency.p50, 'latency-p99': latency.p99 },
-          details: { ...done.details, maxLatencyMs: Math.round(latency.max) },
+          details: { ...done.details, ...cpu, maxLatencyMs: Math.round(latency.max) },
         };
       });
     },
   });
+}
+
+function startProbe(rig: Rig) {
+  const postgres = { sql: rig.probeSql, database: rig.databaseName };
+  return startCpuProbe({ receiver: rig.receiver, postgres });
 }
 
 /** Starts a pg-boss instance with its own queue for one run, and stops it after. */

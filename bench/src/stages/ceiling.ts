@@ -1,4 +1,5 @@
 // The ceiling: the same signed 1 KiB POSTs the relay sends, from a tight undici loop, no database.
+import { startCpuProbe } from '../delivery.ts';
 import { defineStage, type StageContext } from '../harness.ts';
 import { runBounded } from '../load.ts';
 import { messageId, PAYLOAD_BYTES, payloadFor, runTag } from '../payload.ts';
@@ -60,7 +61,7 @@ async function measureCeiling(
       const count = run.warmup ? warmupRequests : requests;
       const tag = runTag(`c${concurrency}`, run.index);
       await receiver.reset();
-      const before = await receiver.stats();
+      const probe = await startCpuProbe({ receiver });
       let rejected = 0;
       const { elapsedMs } = await runBounded({
         count,
@@ -72,16 +73,14 @@ async function measureCeiling(
           if (status !== 204) rejected += 1;
         },
       });
-      const after = await receiver.stats();
-      if (after.verified !== count || rejected > 0) {
-        throw new Error(`receiver verified ${after.verified} of ${count} (${rejected} rejected)`);
+      const cpu = await probe();
+      const { verified } = await receiver.stats();
+      if (verified !== count || rejected > 0) {
+        throw new Error(`receiver verified ${verified} of ${count} (${rejected} rejected)`);
       }
       return {
         values: { [`c${concurrency}`]: (count / elapsedMs) * 1000 },
-        details: {
-          verified: after.verified,
-          receiverCorePct: Math.round(((after.cpuMs - before.cpuMs) / elapsedMs) * 100),
-        },
+        details: { verified, ...cpu },
       };
     },
   });

@@ -2,7 +2,7 @@
 // `POST /webhooks` path, against raw svix verification of the same requests in a loop.
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEvent, type VerihookEvent } from '@verihook/events';
 import { EXAMPLES } from '@verihook/events/examples';
@@ -63,7 +63,8 @@ export function createConsumerStage(consumer: ConsumerCommand = DEFAULT_CONSUMER
       await measureRawVerification(ctx, secret, batches);
 
       if (!existsSync(consumer.requiredFile)) {
-        ctx.skip(`full path not measured: ${consumer.requiredFile} does not exist yet`);
+        const file = relative(consumer.cwd, consumer.requiredFile);
+        ctx.skip(`full path not measured: ${file} does not exist yet`);
       }
       await measureFullPath(ctx, consumer, secret, batches);
     },
