@@ -51,13 +51,20 @@ export interface RunInfo {
 export interface Sample<K extends string> {
   values: Record<K, number>;
   details?: Record<string, unknown>;
+  /** Details of one figure's part of the run (when a run measures variants side by side). */
+  figureDetails?: Partial<Record<K, Record<string, unknown>>>;
+}
+
+/** A figure of a measurement; `method` overrides the measurement's for this figure. */
+export interface MeasuredFigureSpec extends FigureSpec {
+  method?: Omit<Method, 'runs' | 'warmup'>;
 }
 
 export interface MeasureSpec<K extends string> {
   runs: number;
   warmup: { runs: number; description: string };
   method: Omit<Method, 'runs' | 'warmup'>;
-  figures: Record<K, FigureSpec>;
+  figures: Record<K, MeasuredFigureSpec>;
   sample(run: RunInfo): Promise<Sample<K>>;
 }
 
@@ -243,29 +250,37 @@ async function measure<K extends string>(
   }
 
   const samples = new Map<K, number[]>(keys.map((key) => [key, []]));
-  const runs: RunDetails[] = [];
+  const runs = new Map<K, RunDetails[]>(keys.map((key) => [key, []]));
   for (let index = 0; index < spec.runs; index += 1) {
     const mark = markCpu();
     const sample = await spec.sample({ index, warmup: false });
     const cpu = cpuSince(mark);
     const wallMs = Math.round(performance.now() - mark.atMs);
-    runs.push({ wallMs, ...cpu, ...sample.details });
-    for (const key of keys) samples.get(key)?.push(sample.values[key]);
+    for (const key of keys) {
+      samples.get(key)?.push(sample.values[key]);
+      const own = sample.figureDetails?.[key];
+      runs.get(key)?.push({ wallMs, ...cpu, ...sample.details, ...own });
+    }
     log(`run ${index + 1}/${spec.runs}: ${keys.map((key) => `${key}=${fmt(sample.values[key])}`)}`);
   }
 
-  const method: Method = { runs: spec.runs, warmup: spec.warmup.description, ...spec.method };
   const recorded = {} as Record<K, Figure>;
   for (const key of keys) {
     const values = samples.get(key) ?? [];
+    const { method: ownMethod, ...figureSpec } = spec.figures[key];
     const figure: Figure = {
       id: `${stage.id}.${key}`,
       stage: stage.id,
-      ...spec.figures[key],
-      method,
+      ...figureSpec,
+      method: {
+        runs: spec.runs,
+        warmup: spec.warmup.description,
+        ...spec.method,
+        ...ownMethod,
+      },
       samples: values,
       summary: summarise(values),
-      runs,
+      runs: runs.get(key) ?? [],
     };
     figures.push(figure);
     recorded[key] = figure;
