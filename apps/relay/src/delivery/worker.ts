@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AppDeps } from '../context.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
+import { deliveryAttempts } from '../metrics.ts';
 import { MESSAGES_CHANNEL } from './fanout.ts';
 import { classifyResponse, maxAttempts, nextAttemptDelayMs } from './retry-policy.ts';
 import { createSender, type Sender, type AttemptOutcome as SendOutcome } from './sender.ts';
@@ -133,6 +134,7 @@ function logAttempt(logger: Logger, outcome: AttemptOutcome, attemptsAllowed: nu
     ...(outcome.retryDelayMs !== null ? { next_attempt_in_ms: outcome.retryDelayMs } : {}),
   };
   const text = `delivery attempt ${outcome.attemptNumber} of ${attemptsAllowed}`;
+  deliveryAttempts.inc({ outcome: outcome.status });
   if (outcome.status === 'succeeded') logger.info(fields, text);
   else logger.warn(fields, text);
 }

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../context.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
+import { httpRequests } from '../metrics.ts';
 
 const INCOMING_ID = /^[0-9A-Za-z._:-]{1,128}$/;
 
@@ -19,12 +20,14 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     await next();
 
     c.res.headers.set('X-Request-Id', requestId);
+    const durationMs = performance.now() - started;
+    httpRequests.observe({ method: c.req.method, status: c.res.status }, durationMs / 1000);
     logger.info(
       {
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,
-        duration_ms: Math.round((performance.now() - started) * 10) / 10,
+        duration_ms: Math.round(durationMs * 10) / 10,
         request_id: requestId,
       },
       'request',

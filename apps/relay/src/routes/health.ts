@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../context.ts';
 import { checkReadiness, type Readiness } from '../db/index.ts';
 import { ApiError } from '../errors.ts';
+import { registry, renderMetrics } from '../metrics.ts';
 import { createRouter, ErrorSchema, jsonResponse } from './shared.ts';
 
 const READINESS_TIMEOUT_MS = 3_000;
@@ -48,6 +49,19 @@ function withTimeout(readiness: Promise<Readiness>): Promise<Readiness> {
   });
 }
 
+const metrics = createRoute({
+  method: 'get',
+  path: '/metrics',
+  tags: ['Operations'],
+  summary: 'Prometheus metrics',
+  responses: {
+    200: {
+      description: 'Request, delivery and DNS check counters, and queue depths.',
+      content: { 'text/plain': { schema: z.string() } },
+    },
+  },
+});
+
 export function healthRoutes({ database }: AppDeps) {
   return createRouter()
     .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
@@ -61,5 +75,9 @@ export function healthRoutes({ database }: AppDeps) {
         throw new ApiError(503, readiness.reason, message);
       }
       return c.json({ status: 'ready' as const, database: database.kind }, 200);
+    })
+    .openapi(metrics, async (c) => {
+      const body = await renderMetrics(database.db);
+      return c.text(body, 200, { 'content-type': registry.contentType });
     });
 }

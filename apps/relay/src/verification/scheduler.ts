@@ -2,6 +2,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { AppDeps } from '../context.ts';
 import { type Db, queryRows } from '../db/index.ts';
+import { domainChecks } from '../metrics.ts';
 import type { CheckResult, TxtChecker } from './checker.ts';
 import { type AppliedCheck, checkerFromConfig, checkLeaseMs, recordCheck } from './service.ts';
 
@@ -142,6 +143,7 @@ export function startVerificationScheduler(
         expectedValue: claimed.txtRecordSecret,
       });
       const applied = await recordCheck(db, claimed.id, result, deps.config);
+      domainChecks.inc({ outcome: result.outcome });
       logger.info(checkLogFields(claimed, result, applied), 'domain check');
     } catch (error) {
       const durationMs = Math.round(performance.now() - startedMs);

@@ -1,0 +1,62 @@
+// The stages `pnpm bench` runs, in order, and the ratios computed between their figures.
+// A stage plugs in with one line here; a ratio names two figure ids (`<stage id>.<key>`).
+import type { RatioSpec, Stage } from '../harness.ts';
+import { baselineStage } from './baseline.ts';
+import { ceilingStage } from './ceiling.ts';
+import { createConsumerStage } from './consumer.ts';
+import { dnsCheckerStage } from './dns-checker.ts';
+import { createSchedulerQueryStage } from './scheduler-query.ts';
+
+export const stages: Stage[] = [
+  ceilingStage,
+  baselineStage,
+  createConsumerStage(),
+  dnsCheckerStage,
+  createSchedulerQueryStage(),
+];
+
+// The `delivery.*` figures come from the relay's delivery stages, which land later.
+export const ratios: RatioSpec[] = [
+  {
+    id: 'verihook/ceiling',
+    label: 'Verihook drain / ceiling (concurrency 16)',
+    numerator: 'delivery.drain',
+    denominator: 'ceiling.c16',
+  },
+  {
+    id: 'verihook/baseline',
+    label: 'Verihook drain / baseline drain',
+    numerator: 'delivery.drain',
+    denominator: 'baseline.drain',
+  },
+  {
+    id: 'verihook-p99/baseline-p99',
+    label: 'Verihook latency p99 / baseline latency p99',
+    numerator: 'delivery.latency-p99',
+    denominator: 'baseline.latency-p99',
+  },
+  {
+    id: 'baseline/ceiling',
+    label: 'Baseline drain / ceiling (concurrency 16)',
+    numerator: 'baseline.drain',
+    denominator: 'ceiling.c16',
+  },
+  {
+    id: 'baseline-produce/ceiling',
+    label: 'Baseline produce + drain / ceiling (concurrency 16)',
+    numerator: 'baseline.produce-drain',
+    denominator: 'ceiling.c16',
+  },
+  {
+    id: 'consumer/svix',
+    label: 'Consumer full path / raw svix verify',
+    numerator: 'consumer.full',
+    denominator: 'consumer.svix',
+  },
+  {
+    id: 'scheduler-no-index/index',
+    label: 'Claim time without / with the due index',
+    numerator: 'scheduler.claim-no-index-ms',
+    denominator: 'scheduler.claim-ms',
+  },
+];
