@@ -37,7 +37,7 @@ type LineListener = (line: string) => void;
 /** A running child process whose stdout and stderr are kept line by line, never printed. */
 export class ManagedProcess {
   readonly name: string;
-  /** Settles when the process has exited, for whatever reason. */
+  /** Settles when the process has exited, for whatever reason, and its output is all read. */
   readonly exited: Promise<ProcessExit>;
   private readonly child: ChildProcess;
   private readonly kept: string[] = [];
@@ -58,7 +58,8 @@ export class ManagedProcess {
         this.exit ??= { code: null, signal: null };
         resolve(this.exit);
       });
-      this.child.once('exit', (code, signal) => {
+      // 'close' comes after 'exit' once stdout and stderr are drained, so the log is complete.
+      this.child.once('close', (code, signal) => {
         this.exit = { code, signal };
         resolve(this.exit);
       });

@@ -26,6 +26,8 @@ describe('ManagedProcess', () => {
     );
 
     const url = await waitForListening(child, 10_000);
+    // stderr is a pipe of its own: its line may come after the listening line on stdout.
+    await child.waitForLine((line) => (line === 'two' ? true : undefined), 10_000, 'stderr line');
 
     expect(url).toBe('http://127.0.0.1:1');
     expect([...child.tail()].sort()).toEqual(
