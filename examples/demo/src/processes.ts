@@ -169,7 +169,7 @@ export function jsonLine(line: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Waits for the `{"msg":"listening","url":…}` line that the relay, consumer and DNS server print. */
+/** Waits for the `{"msg":"listening","url":…}` line the relay, consumer and DNS server print. */
 export function waitForListening(child: ManagedProcess, timeoutMs: number): Promise<string> {
   return child.waitForLine(
     (line) => {

@@ -89,7 +89,8 @@ export class RelayApi {
     };
     if (!response.ok) {
       const code = json.error?.code ?? 'unknown_error';
-      const message = `${method} /api/v1${path}: ${response.status} ${code}: ${json.error?.message ?? ''}`;
+      const detail = json.error?.message ?? '';
+      const message = `${method} /api/v1${path}: ${response.status} ${code}: ${detail}`;
       throw new RelayApiError(response.status, code, message.trim());
     }
     return json;

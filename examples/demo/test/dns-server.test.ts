@@ -41,7 +41,7 @@ describe('src/dns-server.ts', () => {
     });
   });
 
-  it('serves a TXT record published over the control route, and forgets it when removed', async () => {
+  it('serves a TXT record published over the control route, and forgets it on removal', async () => {
     const published = await put('_verihook-x.acme.test', { values: ['verihook-verification=abc'] });
     const found = await resolver.resolveTxt('_verihook-x.acme.test');
     const removed = await fetch(`${control}/records/_verihook-x.acme.test`, { method: 'DELETE' });

@@ -89,7 +89,7 @@ describe('Steps', () => {
     expect(steps.completed).toBe(2);
   });
 
-  it('names the failing step and shows the end of the log of the process that explains it', async () => {
+  it('names the failing step and shows the end of the log of the process at fault', async () => {
     const printed: string[] = [];
     const child = node('worker', `for (let i = 1; i <= 20; i++) console.log('line ' + i);`);
     await child.exited;
