@@ -1,4 +1,4 @@
-// Every WH-* case of the Verihook repository's field cases (shared/cases/handed.json), replayed
+// Every WH-* case of the Verihook repository's field cases (packages/testing/cases), replayed
 // with its exact secrets, headers and bytes at its fixed `now_unix`.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -29,11 +29,11 @@ const insideRepository = ancestors(here).some((dir) =>
 const casesFile =
   process.env.VERIHOOK_CASES_FILE ??
   ancestors(here)
-    .map((dir) => join(dir, 'shared/cases/handed.json'))
+    .map((dir) => join(dir, 'packages/testing/cases/handed.json'))
     .find((file) => existsSync(file));
 if (insideRepository && !casesFile) {
   throw new Error(
-    `shared/cases/handed.json was not found above ${here}; set VERIHOOK_CASES_FILE to its path`,
+    `packages/testing/cases/handed.json was not found above ${here}; set VERIHOOK_CASES_FILE`,
   );
 }
 

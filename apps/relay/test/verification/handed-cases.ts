@@ -1,4 +1,4 @@
-// The field cases in ../shared/cases/handed.json (beside the repository), found from any worktree.
+// The field cases (../shared/cases/handed.json), from the repository's copy in packages/testing.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,25 +10,20 @@ export interface HandedCase {
   expected: Record<string, unknown>;
 }
 
-const CASES_FILE = join('shared', 'cases', 'handed.json');
+/** The repository's copy of the field cases; `cases.test.ts` keeps it equal to the original. */
+export const CASES_FILE = fileURLToPath(
+  new URL('../../../../packages/testing/cases/handed.json', import.meta.url),
+);
 
-/** The cases whose id starts with `prefix`; throws when the cases file cannot be found. */
+/** The cases whose id starts with `prefix`; throws when the cases file cannot be read. */
 export function handedCases(prefix: string): HandedCase[] {
-  const cases = JSON.parse(readFileSync(findCasesFile(), 'utf8')) as HandedCase[];
+  const cases = JSON.parse(readFileSync(CASES_FILE, 'utf8')) as HandedCase[];
   return cases.filter((handed) => handed.id.startsWith(prefix));
 }
 
-/** Walks up from this file to the first `shared/cases/handed.json` beside an ancestor folder. */
-function findCasesFile(): string {
-  const searched: string[] = [];
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (true) {
-    const candidate = join(folder, CASES_FILE);
-    if (existsSync(candidate)) return candidate;
-    searched.push(candidate);
-    const parent = dirname(folder);
-    if (parent === folder) break;
-    folder = parent;
-  }
-  throw new Error(`handed.json not found; looked for:\n${searched.join('\n')}`);
+/** The original beside the repository (`../shared/cases/handed.json`), where there is one. */
+export function originalCasesFile(): string | undefined {
+  const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+  const candidate = join(dirname(repoRoot), 'shared', 'cases', 'handed.json');
+  return existsSync(candidate) ? candidate : undefined;
 }
