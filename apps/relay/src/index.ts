@@ -42,6 +42,15 @@ async function openOrExit(config: Config, logger: Logger): Promise<Database> {
   }
 }
 
+// stdout is a pipe under a supervisor: lines still buffered at process.exit would be lost.
+function exitAfterFlush(logger: Logger, code: number): void {
+  const timer = setTimeout(() => process.exit(code), 2_000);
+  logger.flush(() => {
+    clearTimeout(timer);
+    process.exit(code);
+  });
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger({ level: config.logLevel });
@@ -66,7 +75,7 @@ async function main(): Promise<void> {
   });
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'the HTTP server failed');
-    process.exit(1);
+    exitAfterFlush(logger, 1);
   });
   const stops = await startBackground(deps);
 
@@ -82,7 +91,7 @@ async function main(): Promise<void> {
     for (const stop of stops) await stop();
     await database.close();
     logger.info('stopped');
-    process.exit(0);
+    exitAfterFlush(logger, 0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
