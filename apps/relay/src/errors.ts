@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
 import type { AppEnv } from './context.ts';
+import { unstorableText } from './db/errors.ts';
 
 export interface FieldError {
   path: string;
@@ -121,13 +122,23 @@ function fromHttpException(error: HTTPException): ApiError {
   return new ApiError(status, code, error.message || code.replaceAll('_', ' '), { cause: error });
 }
 
+/** The API error a thrown value stands for, or undefined when it is unexpected (a 500). */
+export function knownError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ZodError) return validationFailed(error);
+  if (error instanceof HTTPException && error.status < 500) return fromHttpException(error);
+  if (unstorableText(error)) {
+    return new ApiError(400, 'invalid_character', 'Text must not contain NUL (U+0000) characters', {
+      cause: error,
+    });
+  }
+  return undefined;
+}
+
 /** `app.onError`: known errors keep their status; anything else is logged and answered as a 500. */
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
-  if (error instanceof ApiError) return errorResponse(c, error);
-  if (error instanceof ZodError) return errorResponse(c, validationFailed(error));
-  if (error instanceof HTTPException && error.status < 500) {
-    return errorResponse(c, fromHttpException(error));
-  }
+  const known = knownError(error);
+  if (known) return errorResponse(c, known);
 
   c.get('logger')?.error({ err: error, request_id: c.get('requestId') }, 'request failed');
   const requestId = c.get('requestId') ?? 'unknown';

@@ -24,3 +24,8 @@ export function uniqueViolation(error: unknown): string | undefined {
   const name = found.constraint_name ?? found.constraint;
   return typeof name === 'string' ? name : '';
 }
+
+/** Whether PostgreSQL refused text it cannot store: a NUL character (22021, or 22P05 in jsonb). */
+export function unstorableText(error: unknown): boolean {
+  return driverErrors(error).some((entry) => entry.code === '22021' || entry.code === '22P05');
+}

@@ -3,7 +3,7 @@ import type { ErrorHandler, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Config } from '../config.ts';
 import type { AppDeps } from '../context.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, knownError } from '../errors.ts';
 import {
   cookieName,
   isHttps,
@@ -91,15 +91,16 @@ export function requireCsrfToken(config: Config): MiddlewareHandler<PortalEnv> {
 export function portalErrors(config: Config): ErrorHandler<PortalEnv> {
   return (error, c) => {
     const requestId = c.get('requestId') ?? 'unknown';
-    if (error instanceof ApiError && c.req.path === STATUS_PATH) {
-      const body = { code: error.code, message: error.message, request_id: requestId };
-      return c.json({ error: body }, error.status);
+    const known = knownError(error);
+    if (known && c.req.path === STATUS_PATH) {
+      const body = { code: known.code, message: known.message, request_id: requestId };
+      return c.json({ error: body }, known.status);
     }
-    if (error instanceof ApiError) {
-      return messagePage(c, config.portalFrameAncestors, error.status, {
+    if (known) {
+      return messagePage(c, config.portalFrameAncestors, known.status, {
         title: 'Something is not right',
-        message: error.message,
-        code: error.code,
+        message: known.message,
+        code: known.code,
       });
     }
     c.get('logger')?.error({ err: error, request_id: requestId }, 'portal request failed');
