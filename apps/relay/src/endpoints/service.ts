@@ -179,10 +179,13 @@ export async function getEndpointSecret(db: Db, id: string): Promise<string> {
 
 /**
  * Replaces the signing secret. For `graceMs` the old one keeps signing beside the new one, so
- * receivers can switch without rejecting a request; a grace of 0 retires it at once.
+ * receivers can switch without rejecting a request; a grace of 0 retires it at once. While an
+ * earlier rotation's grace runs, a second one with a grace is refused: it would retire the secret
+ * that receivers were promised still works.
  */
 export async function rotateEndpointSecret(db: Db, id: string, graceMs: number): Promise<string> {
   const secret = generateSecret();
+  const graceRunning = sql`${endpoints.previousSecretExpiresAt} > now()`;
   const [row] = await db
     .update(endpoints)
     .set({
@@ -192,8 +195,19 @@ export async function rotateEndpointSecret(db: Db, id: string, graceMs: number):
         graceMs > 0 ? sql`now() + ${graceMs}::float8 * interval '1 millisecond'` : null,
       updatedAt: sql`now()`,
     })
-    .where(eq(endpoints.id, id))
+    .where(
+      graceMs > 0
+        ? and(eq(endpoints.id, id), sql`not coalesce(${graceRunning}, false)`)
+        : eq(endpoints.id, id),
+    )
     .returning({ id: endpoints.id });
-  if (!row) throw notFound('Endpoint');
-  return secret;
+  if (row) return secret;
+
+  const current = await getEndpoint(db, id);
+  throw new ApiError(
+    409,
+    'rotation_in_progress',
+    `The previous secret still signs until ${current.previousSecretExpiresAt?.toISOString()}; ` +
+      'rotate again after that, or with a grace of 0 to retire the older secrets now',
+  );
 }

@@ -239,7 +239,7 @@ const rotate = createRoute({
   },
   responses: {
     200: jsonResponse(SecretResponse, 'The new secret.'),
-    ...errorResponses({ 404: 'not_found' }),
+    ...errorResponses({ 404: 'not_found', 409: 'rotation_in_progress' }),
   },
 });
 

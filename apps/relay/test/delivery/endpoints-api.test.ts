@@ -152,6 +152,8 @@ describe.runIf(hasPostgres())('the webhook endpoints API', () => {
 
     const byDefault = await relay.api.post(`${BASE}/${endpoint.id}/secret/rotate`);
     const withDefault = (await relay.api.get(`${BASE}/${endpoint.id}`)).body.endpoint;
+    const again = await relay.api.post(`${BASE}/${endpoint.id}/secret/rotate`);
+    const afterRefusal = (await relay.api.get(`${BASE}/${endpoint.id}/secret`)).body.secret;
     const none = await relay.api.post(`${BASE}/${endpoint.id}/secret/rotate`, {
       grace_period_seconds: 0,
     });
@@ -165,6 +167,9 @@ describe.runIf(hasPostgres())('the webhook endpoints API', () => {
     const graceMs = Date.parse(withDefault.previous_secret_expires_at) - Date.now();
     expect(graceMs).toBeGreaterThan(86_400_000 - 60_000);
     expect(graceMs).toBeLessThanOrEqual(86_400_000);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('rotation_in_progress');
+    expect(afterRefusal).toBe(byDefault.body.secret);
     expect(none.body.secret).not.toBe(byDefault.body.secret);
     expect(withNone.previous_secret_expires_at).toBeNull();
     expect((await relay.api.get(`${BASE}/${endpoint.id}/secret`)).body.secret).toBe(
