@@ -9,8 +9,7 @@ const VerifyResponse = z
   .object({
     verified: z.boolean(),
     check: CheckResultSchema.nullable().openapi({
-      description:
-        'The check run now; null for a domain already verified; for a FAILED domain its last check.',
+      description: 'The check run now; null for a domain already verified.',
     }),
     domain: DomainSchema,
   })
@@ -24,7 +23,7 @@ const verify = createRoute({
   description:
     'Runs one DNS TXT check of a PENDING domain and records it as a scheduled check would: ' +
     'VERIFIED when the record is found, FAILED when the verification window is over, else the ' +
-    'next check. A VERIFIED or AUTO_VERIFIED domain answers at once; a FAILED one stays failed.',
+    'next check. A VERIFIED or AUTO_VERIFIED domain answers at once; a FAILED one is a 409.',
   security: bearerSecurity,
   request: {
     params: z.object({
@@ -34,7 +33,10 @@ const verify = createRoute({
   },
   responses: {
     200: jsonResponse(VerifyResponse, 'The check and the domain after it.'),
-    ...errorResponses({ 404: 'not_found: no such domain in this organization.' }),
+    ...errorResponses({
+      404: 'not_found: no such domain in this organization.',
+      409: 'domain_verification_failed: the domain failed and stays failed; add it again.',
+    }),
   },
 });
 

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { AppDeps } from '../context.ts';
 import { type DomainObject, toDomainObject } from '../domains/objects.ts';
 import { getDomain } from '../domains/service.ts';
-import { notFound } from '../errors.ts';
+import { ApiError, notFound } from '../errors.ts';
 import type { CheckResult, TxtChecker } from './checker.ts';
 import { checkerFromConfig, recordCheck } from './service.ts';
 
@@ -28,8 +28,8 @@ function checkerFor(config: Config): TxtChecker {
 /**
  * Checks a PENDING domain of the organization now and records the result (VERIFIED, FAILED or
  * the next check). A VERIFIED or AUTO_VERIFIED domain answers at once with `check` null; a FAILED
- * one answers at once with `verified` false and its last check. 404 `not_found` for a domain
- * that is not the organization's.
+ * one is a 409 `domain_verification_failed`, since it never verifies again. 404 `not_found` for a
+ * domain that is not the organization's.
  */
 export async function verifyDomainNow(
   deps: AppDeps,
@@ -42,8 +42,12 @@ export async function verifyDomainNow(
     return { verified: true, check: null, domain: toDomainObject(row) };
   }
   if (row.verificationStatus === 'FAILED') {
-    const check = (row.lastCheckResult as CheckResult | null) ?? null;
-    return { verified: false, check, domain: toDomainObject(row) };
+    throw new ApiError(
+      409,
+      'domain_verification_failed',
+      `${row.domain} failed verification (${row.failureReason}) and stays failed: delete it and ` +
+        'add it again for a fresh TXT record',
+    );
   }
 
   const check = await checkerFor(deps.config).check({

@@ -254,10 +254,12 @@ describe.each(BACKENDS)(
             next_check_at: null,
           },
         });
-        expect(again.body).toEqual({
-          verified: false,
-          check: failed.body.check,
-          domain: failed.body.domain,
+        expect(again.status).toBe(409);
+        expect(again.body.error).toMatchObject({
+          code: 'domain_verification_failed',
+          message:
+            'expired.test failed verification (verification_window_expired) and stays failed: ' +
+            'delete it and add it again for a fresh TXT record',
         });
         expect(server.queries()).toHaveLength(queriesBefore);
         const failedEvents = await eventsOf(domain.id, FAILED);
@@ -296,7 +298,10 @@ describe.each(BACKENDS)(
         failure_reason: 'verified_by_other_organization',
         next_check_at: null,
       });
-      expect(theirsVerify.body).toMatchObject({ verified: false, check: null });
+      expect([theirsVerify.status, theirsVerify.body.error.code]).toEqual([
+        409,
+        'domain_verification_failed',
+      ]);
       const failedEvents = await eventsOf(theirs.body.domain.id, FAILED);
       expect(failedEvents).toHaveLength(1);
       expect(failedEvents[0]).toMatchObject({
@@ -345,7 +350,7 @@ describe.each(BACKENDS)(
         tags: ['Domains'],
         security: [{ bearerAuth: [] }],
       });
-      expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '404']);
+      expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '404', '409']);
       expect(document.body.components.schemas.CheckResult.properties.outcome.enum).toEqual([
         'found',
         'mismatch',
