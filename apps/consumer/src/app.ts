@@ -1,5 +1,5 @@
 // Builds the consumer's Hono app without listening, so tests call `app.request` directly.
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { errorResponse, HttpError } from './errors.ts';
@@ -15,6 +15,22 @@ export interface AppOptions {
   log?: Log;
 }
 
+/**
+ * Refuses any query parameter holding a NUL character, on every route: PostgreSQL and PGlite text
+ * cannot store or compare it, so it would otherwise surface as a 500 from the database driver.
+ */
+const rejectNulInQuery: MiddlewareHandler = async (c, next) => {
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (name.includes('\0') || values.some((value) => value.includes('\0'))) {
+      const shown = name.includes('\0')
+        ? 'A query parameter name'
+        : `The ${name.slice(0, 100)} query parameter`;
+      throw new HttpError(400, 'invalid_parameter', `${shown} contains a NUL character.`);
+    }
+  }
+  await next();
+};
+
 export function createApp({ db, config, handlers = defaultHandlers, log = silentLog }: AppOptions) {
   const app = new Hono();
 
@@ -25,6 +41,7 @@ export function createApp({ db, config, handlers = defaultHandlers, log = silent
     const { method, path } = c.req;
     log({ msg: 'request', method, path, status: c.res.status, duration_ms: durationMs });
   });
+  app.use(rejectNulInQuery);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.route('/', webhookRoutes({ db, config, handlers, log }));

@@ -5,6 +5,7 @@ import { HttpError } from './errors.ts';
 /** Why a request was refused before its body was trusted; each becomes a 401. */
 export type RejectionCode =
   | 'missing_headers'
+  | 'invalid_message_id'
   | 'ambiguous_headers'
   | 'invalid_timestamp'
   | 'timestamp_too_old'
@@ -19,6 +20,10 @@ export interface SignatureHeaders {
 }
 
 const FIELDS = ['id', 'timestamp', 'signature'] as const;
+// The relay's ids are `msg_` and 28 hex digits; any other sender gets 1 to 256 printable ASCII.
+const MESSAGE_ID = /^[\x21-\x7e]{1,256}$/;
+// Unix seconds have 10 digits until the year 2286; 13 is milliseconds, which earns its own hint.
+const MAX_TIMESTAMP_DIGITS = 13;
 
 function reject(code: RejectionCode, message: string): HttpError {
   return new HttpError(401, code, message);
@@ -79,7 +84,21 @@ export function pickSignatureHeaders(headers: Headers): SignatureHeaders {
   }
 
   const [id, timestamp, signature] = chosen as [string, string, string];
+  checkMessageId(id);
   return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature };
+}
+
+/**
+ * Checks the message id is 1 to 256 printable ASCII characters (no space), before any HMAC is
+ * computed: the id is stored once per message, so an unbounded one would be stored unbounded.
+ */
+export function checkMessageId(id: string) {
+  if (!MESSAGE_ID.test(id)) {
+    throw reject(
+      'invalid_message_id',
+      'webhook-id must be 1 to 256 printable ASCII characters without spaces, such as msg_2b1c….',
+    );
+  }
 }
 
 /**
@@ -89,6 +108,12 @@ export function pickSignatureHeaders(headers: Headers): SignatureHeaders {
 export function checkTimestamp(timestamp: string, toleranceSeconds: number, nowMs = Date.now()) {
   if (!/^(0|[1-9]\d*)$/.test(timestamp)) {
     throw reject('invalid_timestamp', 'webhook-timestamp must be whole Unix seconds.');
+  }
+  if (timestamp.length > MAX_TIMESTAMP_DIGITS) {
+    throw reject(
+      'invalid_timestamp',
+      `webhook-timestamp has ${timestamp.length} digits: it must be whole Unix seconds (10 digits today).`,
+    );
   }
   const seconds = Number(timestamp);
   const now = Math.floor(nowMs / 1000);

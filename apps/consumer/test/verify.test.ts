@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../src/errors.ts';
 import {
+  checkMessageId,
   checkTimestamp,
   pickSignatureHeaders,
   readRawBody,
@@ -125,6 +126,20 @@ describe('pickSignatureHeaders', () => {
   });
 });
 
+describe('checkMessageId', () => {
+  it('accepts the relay ids and any 1 to 256 printable ASCII characters', () => {
+    for (const id of ['msg_2b1c0d9e8f7a6b5c4d3e2f1a0b9c', 'a', '~'.repeat(256), 'evt!#$%&()*+']) {
+      expect(codeOf(() => checkMessageId(id))).toBeUndefined();
+    }
+  });
+
+  it('refuses empty, overlong, spaced, control or non-ASCII ids', () => {
+    for (const id of ['', 'a'.repeat(257), 'a'.repeat(10_000), 'msg 1', 'msg\u0000', 'msg_é']) {
+      expect(codeOf(() => checkMessageId(id))).toBe('invalid_message_id');
+    }
+  });
+});
+
 describe('checkTimestamp', () => {
   const now = 1_735_689_600_000;
 
@@ -137,6 +152,13 @@ describe('checkTimestamp', () => {
   it('refuses one second past the tolerance', () => {
     expect(codeOf(() => checkTimestamp('1735689299', 300, now))).toBe('timestamp_too_old');
     expect(codeOf(() => checkTimestamp('1735689901', 300, now))).toBe('timestamp_too_new');
+  });
+
+  it('refuses more than 13 digits as invalid, and 13 as milliseconds too new', () => {
+    for (const timestamp of ['17356896000000', '999999999999999999999999', '9'.repeat(400)]) {
+      expect(codeOf(() => checkTimestamp(timestamp, 300, now))).toBe('invalid_timestamp');
+    }
+    expect(codeOf(() => checkTimestamp('1735689600000', 300, now))).toBe('timestamp_too_new');
   });
 
   it('refuses anything but a plain non-negative integer', () => {

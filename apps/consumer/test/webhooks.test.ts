@@ -342,6 +342,51 @@ for (const driver of drivers()) {
         expect(await response.json()).toMatchObject({ error: { code: 'missing_headers' } });
       });
 
+      it('401 invalid_message_id for an empty, overlong or non-ASCII webhook-id, storing nothing', async () => {
+        const body = JSON.stringify(domainCreatedAdminVerified);
+        for (const messageId of ['x'.repeat(10_000), 'x'.repeat(257), 'msg 1', 'msg_é']) {
+          const response = await deliver(body, { messageId });
+          expect({ length: messageId.length, status: response.status }).toEqual({
+            length: messageId.length,
+            status: 401,
+          });
+          expect(await response.json()).toEqual({
+            error: {
+              code: 'invalid_message_id',
+              message:
+                'webhook-id must be 1 to 256 printable ASCII characters without spaces, such as msg_2b1c….',
+            },
+          });
+        }
+        const stored = await database.db.execute(
+          sql`select count(*)::int as n from processed_messages`,
+        );
+        expect(JSON.parse(JSON.stringify(stored))).toMatchObject(
+          driver.name === 'pglite' ? { rows: [{ n: 0 }] } : [{ n: 0 }],
+        );
+        expect((await hrd('bob@acme.io')).status).toBe(404);
+
+        expect((await deliver(body, { messageId: 'm'.repeat(256) })).status).toBe(200);
+      });
+
+      it('401 invalid_timestamp, without Infinity, for a timestamp too long to be seconds', async () => {
+        const body = JSON.stringify(domainCreatedDnsPending);
+        for (const timestamp of ['999999999999999999999999', '17356896000000', '1'.repeat(400)]) {
+          const headers = {
+            ...webhookRequest(body, { secrets: [secret] }).headers,
+            'webhook-timestamp': timestamp,
+          };
+          const response = await app.request('/webhooks', { method: 'POST', headers, body });
+          expect(response.status).toBe(401);
+          expect(await response.json()).toEqual({
+            error: {
+              code: 'invalid_timestamp',
+              message: `webhook-timestamp has ${timestamp.length} digits: it must be whole Unix seconds (10 digits today).`,
+            },
+          });
+        }
+      });
+
       it('401 invalid_signature for a body changed by one byte', async () => {
         const body = JSON.stringify(domainDnsVerificationSuccess);
         const request = webhookRequest(body, { secrets: [secret] });
@@ -594,6 +639,79 @@ for (const driver of drivers()) {
         expect(await malformed.json()).toMatchObject({ error: { code: 'invalid_email' } });
         expect(scimMissing.status).toBe(400);
         expect(await scimMissing.json()).toMatchObject({ error: { code: 'missing_parameter' } });
+      });
+
+      async function refusal(path: string) {
+        const response = await app.request(path);
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        return { status: response.status, body };
+      }
+
+      it('400 invalid_parameter for a NUL in any query parameter, before the database', async () => {
+        const nul = {
+          status: 400,
+          body: {
+            error: {
+              code: 'invalid_parameter',
+              message: 'The organization_id query parameter contains a NUL character.',
+            },
+          },
+        };
+        expect(await refusal('/scim/allowed?organization_id=%00&email=a@example.com')).toEqual(nul);
+        expect(await refusal(`/scim/allowed?organization_id=${ACME}%00x&email=a@acme.io`)).toEqual(
+          nul,
+        );
+        const inEmail = await refusal('/hrd?email=a%00@example.com');
+        expect(inEmail.status).toBe(400);
+        expect(inEmail.body.error.code).toBe('invalid_parameter');
+        expect(
+          (await refusal('/scim/allowed?organization_id=org_1&email=a@acme.io%00')).status,
+        ).toBe(400);
+        expect((await refusal('/hrd?email=a@acme.io&x%00=1')).body.error).toEqual({
+          code: 'invalid_parameter',
+          message: 'A query parameter name contains a NUL character.',
+        });
+        expect((await refusal('/hrd?email=a@acme.io&extra=%00')).body.error.code).toBe(
+          'invalid_parameter',
+        );
+      });
+
+      it('400 invalid_email for several @, an empty local part or an invalid domain', async () => {
+        await deliverAll([domainCreatedAdminVerified]);
+        for (const email of [
+          'a@b@acme.io',
+          'a@evil.com@acme.io',
+          '@acme.io',
+          'a@',
+          'a@acme',
+          'a@.acme.io',
+          'a@acme..io',
+          'a@-acme.io',
+          'a@acme_corp.io',
+          'a@acme.io/x',
+          'a@evil.com/acme.io',
+          'a@acme.io?x',
+          'a@acme.io#x',
+          'a@acme.io\\x',
+          'a@acme.io:443',
+          'a b@acme.io',
+          `${'a'.repeat(65)}@acme.io`,
+          `a@${'b'.repeat(64)}.io`,
+        ]) {
+          const query = encodeURIComponent(email);
+          const invalid = { code: 'invalid_email', message: expect.any(String) };
+          expect({ email, ...(await refusal(`/hrd?email=${query}`)) }).toEqual({
+            email,
+            status: 400,
+            body: { error: invalid },
+          });
+          const scim = await refusal(`/scim/allowed?organization_id=${ACME}&email=${query}`);
+          expect({ email, ...scim }).toEqual({ email, status: 400, body: { error: invalid } });
+        }
+        expect(await hrd(`${'a'.repeat(64)}@acme.io.`)).toEqual({
+          status: 200,
+          body: { organization_id: ACME, domain: 'acme.io' },
+        });
       });
 
       it('answers /healthz', async () => {
