@@ -466,6 +466,18 @@ describe.each(BACKENDS)('domains API on %s', (backend) => {
       expect(secondPage.body.list_metadata).toEqual({ before: created[1]?.id, after: null });
     });
 
+    it('refuses a cursor that is not an id with 400', async () => {
+      const org = (await api.post('/api/v1/organizations', { display_name: 'Cursor Co' })).body
+        .organization;
+
+      const response = await api.get(`/api/v1/organizations/${org.id}/domains?after=zzz`);
+
+      expect(response.status).toBe(400);
+      expect(response.body.error.fields).toEqual([
+        { path: 'after', message: 'must be an id from list_metadata' },
+      ]);
+    });
+
     it('answers 404 for an unknown organization and 400 for an unknown type', async () => {
       const unknown = await api.get('/api/v1/organizations/org_nope/domains');
       const badType = await api.get(

@@ -277,6 +277,21 @@ describe.each(BACKENDS)('organizations API on %s', (backend) => {
       ).toBe(false);
     });
 
+    it('refuses a feature named twice with 400', async () => {
+      const created = (await create({ display_name: 'Twice Inc' })).body.organization;
+      const response = await api.patch(`/api/v1/organizations/${created.id}/settings`, {
+        features: [
+          { name: 'domain_verification', enabled: true },
+          { name: 'domain_verification', enabled: false },
+        ],
+      });
+
+      expect(response.status).toBe(400);
+      expect(response.body.error.fields).toEqual([
+        { path: 'features', message: 'names a feature more than once' },
+      ]);
+    });
+
     it('answers 404 for an unknown organization', async () => {
       const response = await api.patch('/api/v1/organizations/org_nope/settings', { features: [] });
 

@@ -126,12 +126,18 @@ const settings = createRoute({
     body: jsonBody(
       z
         .strictObject({
-          features: z.array(
-            z.strictObject({
-              name: z.enum(FEATURES, { message: `unknown feature; known: ${FEATURES.join(', ')}` }),
-              enabled: z.boolean(),
+          features: z
+            .array(
+              z.strictObject({
+                name: z.enum(FEATURES, {
+                  message: `unknown feature; known: ${FEATURES.join(', ')}`,
+                }),
+                enabled: z.boolean(),
+              }),
+            )
+            .refine((list) => new Set(list.map((f) => f.name)).size === list.length, {
+              message: 'names a feature more than once',
             }),
-          ),
         })
         .openapi('OrganizationSettings', {
           example: { features: [{ name: 'domain_verification', enabled: true }] },

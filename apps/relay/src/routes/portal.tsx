@@ -56,6 +56,8 @@ const LINK_REFUSALS = {
 function openLink(deps: AppDeps): Handler {
   const { config } = deps;
   return async (c) => {
+    // Link scanners send HEAD: it must not use the link up.
+    if (c.req.method === 'HEAD') return c.body(null, 200);
     const token = c.req.query('token') ?? '';
     const opened = await openPortalLink(deps.database.db, token, config.portalSessionTtlMs);
     if (!opened.opened) {

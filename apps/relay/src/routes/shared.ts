@@ -33,7 +33,10 @@ const pageSize = z.coerce
   .int({ message: pageSizeMessage })
   .min(1, { message: pageSizeMessage })
   .max(MAX_PAGE_SIZE, { message: pageSizeMessage });
-const cursor = z.string().min(1).max(64);
+const cursor = z
+  .string()
+  .max(64)
+  .regex(/^[a-z]{1,5}_[0-9A-Za-z]+$/, { message: 'must be an id from list_metadata' });
 
 /** `page_size` (or its alias `limit`), `after` and `before`, as query parameters. */
 export const PageQueryShape = {

@@ -187,6 +187,18 @@ describe('GET /portal/open', () => {
     expect((await portalBrowser(app, first.cookie).get('/portal')).status).toBe(200);
   });
 
+  it('lets a HEAD request (a link scanner) leave the link unused', async () => {
+    const organizationId = await createOrganization(api, 'Scanner Corp');
+    const link = await portalLinkFor(api, organizationId);
+
+    const head = await app.request(link.location, { method: 'HEAD' });
+    const opened = await app.request(link.location);
+
+    expect(head.status).toBe(200);
+    expect(head.headers.get('set-cookie')).toBeNull();
+    expect(opened.status).toBe(303);
+  });
+
   it('lets only one of two simultaneous openings through', async () => {
     const organizationId = await createOrganization(api, 'Race Corp');
     const link = await portalLinkFor(api, organizationId);
