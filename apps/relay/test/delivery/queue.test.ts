@@ -2,10 +2,11 @@ import { hasPostgres } from '@verihook/testing';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/index.ts';
-import { messages } from '../../src/db/schema/index.ts';
+import { endpoints, eventBodies, messages } from '../../src/db/schema/index.ts';
 import {
   claimDueMessages,
   claimStatement,
+  recordAttemptsStatement,
   releaseExpiredLeases,
   releaseMessages,
 } from '../../src/delivery/store.ts';
@@ -65,6 +66,53 @@ describe.runIf(hasPostgres())('the delivery queue', () => {
     expect(claimed).toHaveLength(100);
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(await statusCounts(current)).toEqual({ inflight: 100, pending: 19_920 });
+  });
+
+  it('claims each message with its endpoint and body, and records attempts by primary key', async () => {
+    const { current, endpointId } = await relayWithBacklog('delivery_record_plan', 2_000);
+    const { db } = current.database;
+    await db.execute(sql`analyze messages`);
+    const [endpoint] = await db.select().from(endpoints).where(eq(endpoints.id, endpointId));
+    const claimed = await claimDueMessages(db, { limit: 100, leaseMs: 30_000 });
+    const outcomes = claimed.map((delivery, n) => ({
+      kind: 'attempted' as const,
+      messageId: delivery.messageId,
+      endpointId: delivery.endpointId,
+      attemptId: `atmpt_plan_${n}`,
+      attemptNumber: delivery.attemptNumber,
+      attemptedAt: new Date(),
+      status: 'succeeded' as const,
+      retryDelayMs: null,
+      responseStatusCode: 204,
+      responseBody: '',
+      responseDurationMs: 3,
+      errorCode: null,
+      error: null,
+      endpointResult: 'success' as const,
+    }));
+
+    const plan = await queryRows<{ 'QUERY PLAN': string }>(
+      db,
+      sql`explain ${recordAttemptsStatement(outcomes)}`,
+    );
+    const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+
+    const [first] = claimed;
+    const [event] = await db
+      .select()
+      .from(eventBodies)
+      .where(eq(eventBodies.eventId, first?.eventId ?? ''));
+    expect(claimed).toHaveLength(100);
+    expect(first).toMatchObject({
+      endpointId,
+      attemptNumber: 1,
+      url: endpoint?.url,
+      endpointEnabled: true,
+      secrets: [endpoint?.secret],
+      body: event?.body,
+    });
+    expect(text).toMatch(/Index (Only )?Scan using messages_pkey on messages/);
+    expect(text).not.toContain('Seq Scan on messages');
   });
 
   it('skips messages another transaction holds, without waiting for it', async () => {
