@@ -50,6 +50,7 @@ type WorkerDeps = Pick<AppDeps, 'database' | 'config' | 'logger' | 'lookup'>;
 export const DEFAULT_CONCURRENCY = 100;
 
 const RECORD_BATCH_SIZE = 100;
+const RECORD_LINGER_MS = 5;
 const RECORD_RETRY_MS = 1_000;
 const RECORD_TRIES_WHEN_STOPPING = 3;
 const MIN_SLEEP_MS = 5;
@@ -209,6 +210,9 @@ export async function startDeliveryWorker(
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const leaseMs = options.leaseMs ?? defaultLeaseMs(config.requestTimeoutMs);
   const attemptsAllowed = maxAttempts(config.retryScheduleMs);
+  // A claim waits for a quarter of the slots to be free: on PGlite the loop otherwise claimed one
+  // message for every slot that freed up.
+  const minRoom = Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 4));
   const retry = {
     scheduleMs: config.retryScheduleMs,
     jitter: options.jitter,
@@ -255,7 +259,11 @@ export async function startDeliveryWorker(
     }
   }
 
+  // A flush starts a few milliseconds after the outcome that called for it, so that outcomes
+  // arriving together share a transaction; on PGlite, whose queries block the event loop,
+  // transactions otherwise held one or two outcomes each.
   async function flushQueue(): Promise<void> {
+    await delay(RECORD_LINGER_MS);
     while (queue.length > 0) {
       const batch = queue.splice(0, RECORD_BATCH_SIZE);
       await recordBatch(batch);
@@ -312,7 +320,7 @@ export async function startDeliveryWorker(
           nextSweepAt = Date.now() + pollIntervalMs;
         }
         const room = Math.min(batchSize, concurrency - active.size);
-        if (room <= 0) {
+        if (room < minRoom) {
           waitingForRoom = true;
           await alarm.sleep(pollIntervalMs);
           waitingForRoom = false;

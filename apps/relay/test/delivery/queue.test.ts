@@ -10,6 +10,7 @@ import {
   releaseExpiredLeases,
   releaseMessages,
 } from '../../src/delivery/store.ts';
+import { registry } from '../../src/metrics.ts';
 import {
   addDomain,
   closedPortUrl,
@@ -36,6 +37,22 @@ async function relayWithBacklog(label: string, events: number, endpoints = 1) {
   for (let i = 0; i < endpoints; i++) ids.push((await registerEndpoint(relay, url)).id);
   await seedEvents(relay.database, events);
   return { current: relay, endpointId: ids[0] ?? '' };
+}
+
+function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+/** The delivery worker's claim and record counts so far, from this process's metrics. */
+function batchCounts(text: string) {
+  const series = 'verihook_delivery_batch_messages';
+  return {
+    claims: metricValue(text, `${series}_count{step="claim"}`),
+    emptyClaims: metricValue(text, `${series}_bucket{le="0",step="claim"}`),
+    records: metricValue(text, `${series}_count{step="record"}`),
+    recorded: metricValue(text, `${series}_sum{step="record"}`),
+  };
 }
 
 async function statusCounts(current: TestRelay) {
@@ -241,5 +258,28 @@ describe('the delivery worker on PGlite', () => {
 
     expect(requests.map((r) => r.verifiedSvix && r.verifiedStandard)).toEqual([true, true]);
     expect(message?.attemptCount).toBe(2);
+  });
+
+  it('claims and records in batches there, not one message at a time', async () => {
+    relay = await openTestRelay('delivery_pglite_batches', { backend: 'pglite' });
+    const receiver = await relay.receiver();
+    await registerEndpoint(relay, receiver);
+    await seedEvents(relay.database, 200);
+    const before = batchCounts(await registry.metrics());
+
+    await relay.startWorker();
+    await receiver.waitFor(200, 30_000);
+    await relay.stopWorker();
+
+    const after = batchCounts(await registry.metrics());
+    const claimsThatTookMessages =
+      after.claims - after.emptyClaims - (before.claims - before.emptyClaims);
+    const records = after.records - before.records;
+    process.stdout.write(
+      `[pglite batches] 200 messages: ${claimsThatTookMessages} claims, ${records} record transactions\n`,
+    );
+    expect(after.recorded - before.recorded).toBe(200);
+    expect(claimsThatTookMessages).toBeLessThanOrEqual(10);
+    expect(records).toBeLessThan(50);
   });
 });
