@@ -4,12 +4,14 @@ import type { RatioSpec, Stage } from '../harness.ts';
 import { baselineStage } from './baseline.ts';
 import { ceilingStage } from './ceiling.ts';
 import { createConsumerStage } from './consumer.ts';
+import { deliveryStage } from './delivery.ts';
 import { dnsCheckerStage } from './dns-checker.ts';
 import { createSchedulerQueryStage } from './scheduler-query.ts';
 
 export const stages: Stage[] = [
   ceilingStage,
   baselineStage,
+  deliveryStage,
   createConsumerStage(),
   dnsCheckerStage,
   createSchedulerQueryStage(),
