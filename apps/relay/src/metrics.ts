@@ -23,7 +23,9 @@ export const deliveryAttempts = new Counter({
 /** Where the delivery loop spends its time: claims, recording outcomes and its other queries. */
 export const deliverySteps = new Histogram({
   name: 'verihook_delivery_step_duration_seconds',
-  help: 'Delivery worker database steps: claim (with the bodies), record (a batch of outcomes), next_due, lease_sweep',
+  help:
+    'Delivery worker database steps: claim (with the bodies), record (a batch of outcomes), ' +
+    'next_due, lease_sweep',
   labelNames: ['step'] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
   registers: [registry],

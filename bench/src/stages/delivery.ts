@@ -52,7 +52,7 @@ const LATENCY_RATE_PER_SECOND = 500;
 const PER_TRANSACTION = 100;
 const DRAIN_TIMEOUT_MS = 120_000;
 // The worker's defaults (apps/relay/src/delivery/worker.ts), which relay processes run with.
-const WORKER_SHAPE = `the worker as shipped: ${DEFAULT_CONCURRENCY} requests in flight, claims of up to 100`;
+const WORKER_SHAPE = `the worker as shipped: ${DEFAULT_CONCURRENCY} in flight, claims of up to 100`;
 const ONE_PROCESS = `1 relay process × ${DEFAULT_CONCURRENCY}`;
 
 interface Sizes {
@@ -96,6 +96,8 @@ interface Rig {
   receiver: Receiver;
   /** A connection of its own to the scratch database, for the CPU probe (PostgreSQL only). */
   probe?: { sql: postgres.Sql; database: string };
+  /** The median size of the event bodies in the backlog, once written. */
+  payloadBytes: number;
 }
 
 interface Drained {
@@ -116,8 +118,8 @@ const DRAIN_NOTES =
   '`recordEvent` in its own transaction, from the commit acknowledgement to the receipt ' +
   '(quantiles over each run). pglite: the same drain with the relay on an embedded PGlite data ' +
   'directory (DATABASE_URL unset, VERIHOOK_DATA_DIR set; one process: PGlite is one ' +
-  'connection). Bodies are the domain_created events (about 720 B), signed by the relay, ' +
-  'verified with svix by the receiver process.';
+  'connection). Bodies are the domain_created events as fan-out stored them (median size in ' +
+  'the Payload column), signed by the relay, verified with svix by the receiver process.';
 
 export const deliveryStage = defineStage({
   id: 'delivery',
@@ -141,6 +143,7 @@ export const deliveryStage = defineStage({
       store,
       receiver,
       probe: { sql: probeSql, database: new URL(databaseUrl).pathname.slice(1) },
+      payloadBytes: 0,
     };
 
     const [single, ...fanOut] = endpoints as [BenchEndpoint, ...BenchEndpoint[]];
@@ -175,14 +178,15 @@ async function prepareBacklogs(
     const seconds = (performance.now() - started) / 1000;
     const messages = await saveQueue(rig.store, name);
     const rate = Math.round(count / seconds).toLocaleString('en-US');
+    const written = `${count.toLocaleString('en-US')} events, ${messages.toLocaleString('en-US')}`;
     rig.ctx.note(
-      `${name} backlog: ${count.toLocaleString('en-US')} events, ${messages.toLocaleString('en-US')} ` +
-        `messages, written through recordEvent in ${seconds.toFixed(1)} s (${rate} events/s, two ` +
-        `transactions of ${PER_TRANSACTION} at once)`,
+      `${name} backlog: ${written} messages, written through recordEvent in ` +
+        `${seconds.toFixed(1)} s (${rate} events/s, two transactions at once)`,
     );
   };
   await produce('drain', [single], sizes.drainEvents);
   await produce('fanout', fanOut, sizes.fanOutEvents);
+  rig.payloadBytes = await medianBodyBytes(rig.store);
   await enableOnly(rig.store, all, all);
 }
 
@@ -196,7 +200,7 @@ async function measureDrains(rig: Rig, sizes: Sizes) {
     warmup: warmup(sizes.drainWarmup, 'drain'),
     method: {
       concurrency: ONE_PROCESS,
-      payloadBytes: 720,
+      payloadBytes: rig.payloadBytes,
       perRun: `${drainMessages.toLocaleString('en-US')} queued events, 1 endpoint`,
       notes: DRAIN_NOTES,
     },
@@ -217,7 +221,7 @@ async function measureDrains(rig: Rig, sizes: Sizes) {
     warmup: warmup(sizes.fanOutWarmup * FAN_OUT_ENDPOINTS, 'fan-out'),
     method: {
       concurrency: ONE_PROCESS,
-      payloadBytes: 720,
+      payloadBytes: rig.payloadBytes,
       perRun:
         `${sizes.fanOutEvents.toLocaleString('en-US')} events × ${FAN_OUT_ENDPOINTS} endpoints = ` +
         `${fanOutMessages.toLocaleString('en-US')} messages`,
@@ -235,6 +239,15 @@ async function measureDrains(rig: Rig, sizes: Sizes) {
     },
   });
   noteTimeSplit(ctx, 'fan-out', fanOuts);
+}
+
+async function medianBodyBytes(store: RelayStore): Promise<number> {
+  const [row] = await queryRows<{ bytes: number }>(
+    store.database.db,
+    sql`select percentile_disc(0.5) within group (order by octet_length(body))::int as bytes
+        from event_bodies`,
+  );
+  return row?.bytes ?? 0;
 }
 
 function warmup(count: number, what: string) {
@@ -338,6 +351,14 @@ function medianOf(runs: Record<string, unknown>[], key: string): number {
   return values.length === 0 ? 0 : summarise(values as number[]).median;
 }
 
+function cpuSummary(runs: Record<string, unknown>[]): string {
+  const names = ['relay', 'postgres', 'receiver'].filter((name) =>
+    runs.some((run) => typeof run[`${name}CorePct`] === 'number'),
+  );
+  const parts = names.map((name) => `${name} ${Math.round(medianOf(runs, `${name}CorePct`))}`);
+  return `${[...parts, `bench ${Math.round(medianOf(runs, 'processCorePct'))}`].join(', ')}`;
+}
+
 function noteTimeSplit(ctx: StageContext, what: string, runs: Record<string, unknown>[]) {
   if (runs.length === 0) return;
   const m = (key: string) => medianOf(runs, key);
@@ -347,9 +368,8 @@ function noteTimeSplit(ctx: StageContext, what: string, runs: Record<string, unk
       `${m('claimLoopBusyPct')} % of the drain (with ${m('nextDueQueries')} next-due queries); ` +
       `${m('records')} record transactions of ${m('outcomesPerRecord')} outcomes, ` +
       `${m('recordMs')} ms each, busy ${m('recordBusyPct')} %; attempts ${m('attemptMs')} ms ` +
-      `each, ${m('attemptsInFlight')} in flight on average (of ${DEFAULT_CONCURRENCY}); CPU, % of one core: relay ` +
-      `${m('relayCorePct')}, postgres ${m('postgresCorePct')}, receiver ` +
-      `${m('receiverCorePct')}, bench ${m('processCorePct')}; machine ${m('machineBusyPct')} % busy`,
+      `each, ${m('attemptsInFlight')} in flight on average (of ${DEFAULT_CONCURRENCY}); ` +
+      `CPU, % of one core: ${cpuSummary(runs)}; machine ${Math.round(m('machineBusyPct'))} % busy`,
   );
 }
 
@@ -415,7 +435,9 @@ async function measureLatency(rig: Rig, sizes: Sizes, processes: 1 | 2) {
   const relays = await startRelays(rig.location, processes);
   ctx.defer(() => Promise.all(relays.map((relay) => relay.stop())));
   const key = processes === 1 ? 'latency' : 'latency-2proc';
+  const warmupSeconds = sizes.latencyWarmupMs / 1000;
   const label = processes === 1 ? 'Verihook latency' : 'Verihook latency, 2 relay processes';
+  const produced: number[] = [];
   await ctx.measure({
     runs: sizes.runs,
     warmup:
@@ -423,11 +445,11 @@ async function measureLatency(rig: Rig, sizes: Sizes, processes: 1 | 2) {
         ? { runs: 0, description: 'none' }
         : {
             runs: 1,
-            description: `1 × ${LATENCY_RATE_PER_SECOND} events/s for ${sizes.latencyWarmupMs / 1000} s`,
+            description: `1 × ${LATENCY_RATE_PER_SECOND} events/s for ${warmupSeconds} s`,
           },
     method: {
-      concurrency: `${processes} relay process${processes === 1 ? '' : 'es'} × ${DEFAULT_CONCURRENCY}`,
-      payloadBytes: 720,
+      concurrency: processes === 1 ? ONE_PROCESS : `2 relay processes × ${DEFAULT_CONCURRENCY}`,
+      payloadBytes: rig.payloadBytes,
       perRun: `${LATENCY_RATE_PER_SECOND} events/s for ${sizes.latencyMs / 1000} s`,
       notes: DRAIN_NOTES,
     },
@@ -448,6 +470,7 @@ async function measureLatency(rig: Rig, sizes: Sizes, processes: 1 | 2) {
         send: (n) => produceOne(store, tag, n),
       });
       const producedMs = epochMs() - started;
+      if (!run.warmup) produced.push((count / producedMs) * 1000);
       const done = await waitForDeliveries(receiver, count, 60_000);
       const cpu = await probe();
       const messageIds = await messageIdsOf(store, [...committedByEvent.keys()]);
@@ -470,19 +493,21 @@ async function measureLatency(rig: Rig, sizes: Sizes, processes: 1 | 2) {
     },
   });
   await Promise.all(relays.map((relay) => relay.stop()));
-  ctx.note(`queue after the ${key} runs: ${JSON.stringify(await queueCounts(store))}`);
+  const rate = Math.round(summarise(produced).median);
+  const queue = JSON.stringify(await queueCounts(store));
+  ctx.note(`${key}: the producer kept ${rate} events/s (median); queue after the runs: ${queue}`);
 }
 
-async function measurePglite(ctx: StageContext, sizes: Sizes) {
+/** A PGlite data directory with the backlog saved, and a receiver for its one endpoint. */
+async function preparePglite(ctx: StageContext, sizes: Sizes): Promise<Omit<Rig, 'store'>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vh-bench-pglite-'));
   ctx.defer(() => rm(dataDir, { recursive: true, force: true }));
   const location = { dataDir };
   const setup = await openRelayStore(location);
-  let receiver: Receiver | undefined;
   try {
     const [endpoint] = await createEndpoints(setup, 1);
     if (!endpoint) throw new Error('no endpoint created');
-    receiver = await startReceiver({ secrets: [endpoint.secret] });
+    const receiver = await startReceiver({ secrets: [endpoint.secret] });
     ctx.defer(receiver.stop);
     await pointEndpoints(setup, [endpoint], receiver);
     const started = performance.now();
@@ -498,19 +523,30 @@ async function measurePglite(ctx: StageContext, sizes: Sizes) {
       `pglite backlog: ${sizes.pgliteEvents.toLocaleString('en-US')} events written through ` +
         `recordEvent into PGlite in ${seconds.toFixed(1)} s`,
     );
+    return { ctx, location, receiver, payloadBytes: await medianBodyBytes(setup) };
   } finally {
     await setup.close();
   }
-  if (!receiver) return;
-  const rigReceiver = receiver;
+}
 
+async function measurePglite(ctx: StageContext, sizes: Sizes) {
+  const rig = await preparePglite(ctx, sizes);
+  // PGlite belongs to one process: the store closes before the relay opens the data directory.
+  const fill = async () => {
+    const store = await openRelayStore(rig.location);
+    try {
+      return await restoreQueue(store, 'drain');
+    } finally {
+      await store.close();
+    }
+  };
   const runs: Record<string, unknown>[] = [];
   await ctx.measure({
     runs: sizes.runs,
     warmup: { runs: 0, description: 'none (PostgreSQL drains ran before)' },
     method: {
       concurrency: ONE_PROCESS,
-      payloadBytes: 720,
+      payloadBytes: rig.payloadBytes,
       perRun: `${sizes.pgliteEvents.toLocaleString('en-US')} queued events, 1 endpoint`,
       notes: DRAIN_NOTES,
     },
@@ -518,16 +554,6 @@ async function measurePglite(ctx: StageContext, sizes: Sizes) {
       'pglite-drain': { label: 'Verihook drain on PGlite', unit: 'deliveries/s', better: 'higher' },
     },
     async sample() {
-      // PGlite is one process's: the store closes before the relay opens the data directory.
-      const fill = async () => {
-        const store = await openRelayStore(location);
-        try {
-          return await restoreQueue(store, 'drain');
-        } finally {
-          await store.close();
-        }
-      };
-      const rig = { ctx, location, receiver: rigReceiver };
       const drained = await drainOnce(rig, fill, sizes.pgliteEvents, 1);
       runs.push(drained.details);
       return { values: { 'pglite-drain': drained.rate }, details: drained.details };

@@ -276,7 +276,8 @@ describe('the delivery worker on PGlite', () => {
       after.claims - after.emptyClaims - (before.claims - before.emptyClaims);
     const records = after.records - before.records;
     process.stdout.write(
-      `[pglite batches] 200 messages: ${claimsThatTookMessages} claims, ${records} record transactions\n`,
+      `[pglite batches] 200 messages: ${claimsThatTookMessages} claims, ` +
+        `${records} record transactions\n`,
     );
     expect(after.recorded - before.recorded).toBe(200);
     expect(claimsThatTookMessages).toBeLessThanOrEqual(10);
