@@ -1,5 +1,7 @@
 // Child processes of the bench: started here, tracked, and always stopped.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { request } from 'undici';
 
 const STOP_GRACE_MS = 5_000;
 
@@ -84,6 +86,41 @@ export function spawnCommand(
     exited: () => child.exitCode !== null || child.signalCode !== null,
     stop: () => stop(tracked),
   };
+}
+
+/** Polls `url` until it answers (any status); answers the milliseconds that took. */
+export async function waitUntilServing(
+  child: CommandChild,
+  url: string,
+  timeoutMs: number,
+  name: string,
+): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (child.exited())
+      throw new Error(`${name} exited before serving: ${child.output().slice(-800)}`);
+    try {
+      const response = await request(url, { headersTimeout: 2_000 });
+      await response.body.dump();
+      return performance.now() - started;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${name} did not answer within ${timeoutMs} ms: ${child.output().slice(-800)}`);
+}
+
+/** A port on 127.0.0.1 that was free a moment ago, to hand to a child that listens on it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Kills every child still running, at once; for process exit and signals. */

@@ -61,7 +61,8 @@ export async function backendCpuMs(sql: Sql, database: string): Promise<Map<numb
   return cpu;
 }
 
-function processCpuMs(pid: number): number | undefined {
+/** CPU time (ms, user + system) of a process on this machine, from /proc; undefined off Linux. */
+export function processCpuMs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // proc(5): fields 14 and 15 (utime, stime) count from the state, the first after "(comm)".

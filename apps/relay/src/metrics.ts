@@ -20,6 +20,34 @@ export const deliveryAttempts = new Counter({
   registers: [registry],
 });
 
+/** Where the delivery loop spends its time: claims, recording outcomes and its other queries. */
+export const deliverySteps = new Histogram({
+  name: 'verihook_delivery_step_duration_seconds',
+  help:
+    'Delivery worker database steps: claim (with the bodies), record (a batch of outcomes), ' +
+    'next_due, lease_sweep',
+  labelNames: ['step'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  registers: [registry],
+});
+
+/** How many messages each claim took and each record transaction wrote. */
+export const deliveryBatchSizes = new Histogram({
+  name: 'verihook_delivery_batch_messages',
+  help: 'Messages per delivery worker step: claim (claimed), record (outcomes written)',
+  labelNames: ['step'] as const,
+  buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200],
+  registers: [registry],
+});
+
+/** Sign, send and read the answer of one attempt, as the worker sees it. */
+export const deliveryAttemptSeconds = new Histogram({
+  name: 'verihook_delivery_attempt_duration_seconds',
+  help: 'Delivery attempts from signing to the end of the response',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 15],
+  registers: [registry],
+});
+
 export const domainChecks = new Counter({
   name: 'verihook_domain_checks_total',
   help: 'Scheduled DNS checks, by outcome (found, mismatch, nxdomain, nodata, servfail, timeout)',

@@ -1,16 +1,15 @@
 // The consumer: verified-and-parsed requests per second through the consumer app's full
 // `POST /webhooks` path, against raw svix verification of the same requests in a loop.
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEvent, type VerihookEvent } from '@verihook/events';
 import { EXAMPLES } from '@verihook/events/examples';
 import { Webhook } from 'svix';
-import { Pool, request } from 'undici';
-import { type CommandChild, spawnCommand } from '../child.ts';
+import { Pool } from 'undici';
+import { freePort, spawnCommand, waitUntilServing } from '../child.ts';
 import { defineStage, type StageContext } from '../harness.ts';
-import { runBounded, sleep } from '../load.ts';
+import { runBounded } from '../load.ts';
 import { runTag } from '../payload.ts';
 import { generateSecret, type SignedHeaders, secretKey, signHeaders } from '../signing.ts';
 import { summarise } from '../stats.ts';
@@ -126,7 +125,7 @@ async function measureFullPath(
   });
   ctx.defer(app.stop);
   const origin = `http://127.0.0.1:${port}`;
-  const startMs = await waitUntilServing(app, origin);
+  const startMs = await waitUntilServing(app, `${origin}/healthz`, READY_TIMEOUT_MS, 'consumer');
   ctx.note(`consumer answered ${Math.round(startMs)} ms after its start command`);
   const pool = new Pool(origin, { connections: CONCURRENCY, keepAliveTimeout: 30_000 });
   ctx.defer(() => pool.close());
@@ -207,36 +206,6 @@ function timeLoop(batch: SignedRequest[], work: (item: SignedRequest) => void): 
   const started = performance.now();
   for (let pass = 0; pass < RAW_PASSES; pass += 1) for (const item of batch) work(item);
   return ((batch.length * RAW_PASSES) / (performance.now() - started)) * 1000;
-}
-
-async function waitUntilServing(app: CommandChild, origin: string): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < READY_TIMEOUT_MS) {
-    if (app.exited())
-      throw new Error(`consumer exited before serving: ${app.output().slice(-800)}`);
-    try {
-      const response = await request(`${origin}/healthz`, { headersTimeout: 2_000 });
-      await response.body.dump();
-      return performance.now() - started;
-    } catch {
-      await sleep(200);
-    }
-  }
-  throw new Error(
-    `consumer did not answer within ${READY_TIMEOUT_MS} ms: ${app.output().slice(-800)}`,
-  );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function batchSizes(batches: SignedRequest[][]) {

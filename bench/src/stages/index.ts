@@ -4,18 +4,19 @@ import type { RatioSpec, Stage } from '../harness.ts';
 import { baselineStage } from './baseline.ts';
 import { ceilingStage } from './ceiling.ts';
 import { createConsumerStage } from './consumer.ts';
+import { deliveryStage } from './delivery.ts';
 import { dnsCheckerStage } from './dns-checker.ts';
 import { createSchedulerQueryStage } from './scheduler-query.ts';
 
 export const stages: Stage[] = [
   ceilingStage,
   baselineStage,
+  deliveryStage,
   createConsumerStage(),
   dnsCheckerStage,
   createSchedulerQueryStage(),
 ];
 
-// The `delivery.*` figures come from the relay's delivery stages, which land later.
 export const ratios: RatioSpec[] = [
   {
     id: 'verihook/ceiling',
@@ -30,10 +31,34 @@ export const ratios: RatioSpec[] = [
     denominator: 'baseline.drain',
   },
   {
+    id: 'verihook-fanout/ceiling',
+    label: 'Verihook fan-out drain / ceiling (concurrency 16)',
+    numerator: 'delivery.fanout',
+    denominator: 'ceiling.c16',
+  },
+  {
+    id: 'verihook-p50/baseline-p50',
+    label: 'Verihook latency p50 / baseline latency p50',
+    numerator: 'delivery.latency-p50',
+    denominator: 'baseline.latency-p50',
+  },
+  {
     id: 'verihook-p99/baseline-p99',
     label: 'Verihook latency p99 / baseline latency p99',
     numerator: 'delivery.latency-p99',
     denominator: 'baseline.latency-p99',
+  },
+  {
+    id: 'verihook-2proc/1proc-p99',
+    label: 'Verihook latency p99, 2 relay processes / 1',
+    numerator: 'delivery.latency-2proc-p99',
+    denominator: 'delivery.latency-p99',
+  },
+  {
+    id: 'pglite/postgres',
+    label: 'Verihook drain on PGlite / on PostgreSQL',
+    numerator: 'delivery.pglite-drain',
+    denominator: 'delivery.drain',
   },
   {
     id: 'baseline/ceiling',

@@ -1,68 +1,71 @@
 // The DNS scheduler's claim query with 100,000 domains of which 100 are due: EXPLAIN (ANALYZE,
-// BUFFERS) with the partial due index, and with that index dropped for comparison.
+// BUFFERS) of the relay's own claim on the relay's own schema, with its partial due index and
+// with that index dropped for comparison.
+import { loadConfig } from '@verihook/relay/src/config.ts';
+import { openDatabase } from '@verihook/relay/src/db/index.ts';
+import { claimDueDomainsQuery } from '@verihook/relay/src/verification/scheduler.ts';
+import { checkLeaseMs } from '@verihook/relay/src/verification/service.ts';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { defineStage, type Stage } from '../harness.ts';
 
 export interface SchedulerQuery {
-  /** Creates the domains table and its indexes in an empty database. */
-  schemaSql: string;
+  /** Creates the schema in the empty database at `url`. */
+  createSchema(url: string): Promise<void>;
   /** Fills it with `$1` domains of which `$2` are due; the stage runs ANALYZE after. */
-  seedSql: string;
-  /** The claim, as the scheduler runs it; it runs inside a transaction that is rolled back. */
-  claimSql: string;
-  claimParams?: postgres.ParameterOrJSON<never>[];
+  seed(sql: postgres.Sql, domains: number, due: number): Promise<void>;
+  /** The claim as the scheduler runs it now; it runs inside a transaction that is rolled back. */
+  claim(limit: number): { sql: string; params: unknown[] };
   /** The index the claim should walk; the comparison runs with it dropped. */
   dueIndex: string;
   table: string;
+  /** Where the schema and the claim come from, for the figures' notes. */
+  source: string;
 }
 
-/** A table shaped like the relay's domains table, until the relay's own schema lands. */
-export const STAND_IN_QUERY: SchedulerQuery = {
+/**
+ * The relay's own: its migrations (`openDatabase`), and `claimDueDomainsQuery` with the
+ * scheduler's lease, rendered to SQL by drizzle as the relay sends it.
+ */
+export const RELAY_SCHEDULER_QUERY: SchedulerQuery = {
   table: 'domains',
-  dueIndex: 'domains_due_idx',
-  schemaSql: `
-    CREATE TABLE domains (
-      id text PRIMARY KEY,
-      organization_id text NOT NULL,
-      domain text NOT NULL,
-      domain_type text NOT NULL,
-      verification_status text NOT NULL,
-      verification_method text NOT NULL,
-      txt_record_key text,
-      txt_record_secret text,
-      last_check_result jsonb,
-      last_checked_at timestamptz,
-      next_check_at timestamptz,
-      verification_expires_at timestamptz,
-      created_at timestamptz NOT NULL DEFAULT now(),
-      updated_at timestamptz NOT NULL DEFAULT now(),
-      UNIQUE (organization_id, domain)
-    );
-    CREATE INDEX domains_due_idx ON domains (next_check_at)
-      WHERE verification_status = 'PENDING';`,
-  // Domains 1..$2 are due; the other even ones are pending but due later; odd ones verified.
-  seedSql: `
-    INSERT INTO domains (id, organization_id, domain, domain_type, verification_status,
-      verification_method, txt_record_key, txt_record_secret, next_check_at,
-      verification_expires_at)
-    SELECT 'dom_' || n, 'org_' || (n % 1000), 'd' || n || '.example.com', 'ORGANIZATION_DOMAIN',
-      CASE WHEN n <= $2 OR n % 2 = 0 THEN 'PENDING' ELSE 'VERIFIED' END, 'DNS',
-      '_verihook-challenge', md5(n::text),
-      CASE WHEN n <= $2 THEN now() - n * interval '1 second'
-           WHEN n % 2 = 0 THEN now() + n * interval '1 second' END,
-      now() + interval '72 hours'
-    FROM generate_series(1, $1::int) AS n`,
-  claimSql: `
-    WITH due AS (
-      SELECT id FROM domains
-      WHERE verification_status = 'PENDING' AND next_check_at <= now()
-      ORDER BY next_check_at
-      LIMIT 100
-      FOR UPDATE SKIP LOCKED
-    )
-    UPDATE domains SET next_check_at = now() + interval '30 seconds'
-    FROM due WHERE domains.id = due.id
-    RETURNING domains.id`,
+  dueIndex: 'domains_due_check_idx',
+  source:
+    "the relay's own schema (its migrations, applied by `openDatabase`) and claim " +
+    '(`claimDueDomainsQuery` from apps/relay/src/verification/scheduler.ts)',
+  async createSchema(url) {
+    const database = await openDatabase(loadConfig({ DATABASE_URL: url }));
+    await database.close();
+  },
+  // Domains 1..due are due; the other even ones are pending and due later; odd ones verified.
+  async seed(sql, domains, due) {
+    await sql`
+      INSERT INTO organizations (id, display_name)
+      SELECT 'org_bench' || n, 'Bench ' || n FROM generate_series(0, 999) AS n`;
+    await sql`
+      INSERT INTO domains (id, organization_id, domain, domain_unicode, domain_type,
+        verification_status, verification_method, txt_record_key, txt_record_secret,
+        next_check_at, verification_expires_at)
+      SELECT 'dom_bench' || n, 'org_bench' || (n % 1000), 'd' || n || '.example.com',
+        'd' || n || '.example.com', 'ORGANIZATION_DOMAIN',
+        CASE WHEN n <= ${due} OR n % 2 = 0 THEN 'PENDING' ELSE 'VERIFIED' END,
+        CASE WHEN n <= ${due} OR n % 2 = 0 THEN 'DNS' ELSE 'ADMIN' END,
+        '_verihook-challenge-bench', md5(n::text),
+        CASE WHEN n <= ${due} THEN now() - n * interval '1 second'
+             WHEN n % 2 = 0 THEN now() + n * interval '1 second' END,
+        now() + interval '72 hours'
+      FROM generate_series(1, ${domains}::int) AS n`;
+  },
+  claim(limit) {
+    const now = new Date();
+    const leaseMs = checkLeaseMs(loadConfig({}));
+    const query = claimDueDomainsQuery({
+      now,
+      leaseUntil: new Date(now.getTime() + leaseMs),
+      limit,
+    });
+    return new PgDialect().sqlToQuery(query);
+  },
 };
 
 interface PlanNode {
@@ -93,8 +96,8 @@ interface Explained {
 const DOMAINS = 100_000;
 const DUE = 100;
 
-/** The scheduler-query stage for a schema and claim (the relay's own, once it has them). */
-export function createSchedulerQueryStage(query: SchedulerQuery = STAND_IN_QUERY): Stage {
+/** The scheduler-query stage for a schema and claim (the relay's own by default). */
+export function createSchedulerQueryStage(query: SchedulerQuery = RELAY_SCHEDULER_QUERY): Stage {
   return defineStage({
     id: 'scheduler',
     title: `Scheduler claim query: ${DOMAINS.toLocaleString('en-US')} domains, ${DUE} due`,
@@ -102,10 +105,10 @@ export function createSchedulerQueryStage(query: SchedulerQuery = STAND_IN_QUERY
     timeLimitMs: { full: 60_000, quick: 60_000 },
     async run(ctx) {
       const url = await ctx.scratchDatabase('scheduler');
+      await query.createSchema(url);
       const sql = postgres(url, { max: 1, onnotice: () => {} });
       ctx.defer(() => sql.end({ timeout: 5 }));
-      await sql.unsafe(query.schemaSql);
-      await sql.unsafe(query.seedSql, [DOMAINS, DUE]);
+      await query.seed(sql, DOMAINS, DUE);
       await sql.unsafe(`ANALYZE ${query.table}`);
 
       const plans: Record<string, Explained> = {};
@@ -119,8 +122,7 @@ export function createSchedulerQueryStage(query: SchedulerQuery = STAND_IN_QUERY
             'Execution Time and shared buffers (hit + read) of EXPLAIN (ANALYZE, BUFFERS) of ' +
             'the claim, in a transaction that is rolled back (so every run sees the same due ' +
             `domains) after ANALYZE; no-index: the same with ${query.dueIndex} dropped inside ` +
-            "that transaction. The table is a stand-in shaped like the relay's until its " +
-            'schema lands.',
+            `that transaction. Schema and claim: ${query.source}.`,
         },
         figures: {
           'claim-ms': { label: 'Claim due domains, due index', unit: 'ms', better: 'lower' },
@@ -177,8 +179,12 @@ async function explainClaim(
   try {
     await connection.unsafe('BEGIN');
     if (dropIndex) await connection.unsafe(`DROP INDEX ${query.dueIndex}`);
-    const explain = `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${query.claimSql}`;
-    const rows = await connection.unsafe<ExplainRow[]>(explain, query.claimParams ?? []);
+    const claim = query.claim(DUE);
+    const explain = `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${claim.sql}`;
+    const rows = await connection.unsafe<ExplainRow[]>(
+      explain,
+      claim.params as postgres.ParameterOrJSON<never>[],
+    );
     const [result] = rows[0]?.['QUERY PLAN'] ?? [];
     if (!result) throw new Error('EXPLAIN returned no plan');
     return summarisePlan(result.Plan, result['Execution Time'], query);

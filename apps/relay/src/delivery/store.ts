@@ -4,7 +4,6 @@ import { type Db, queryRows } from '../db/index.ts';
 import {
   type DisabledReason,
   endpoints,
-  eventBodies,
   type MessageStatus,
   messages,
 } from '../db/schema/index.ts';
@@ -59,23 +58,54 @@ export interface DisabledEndpoint {
 
 const ms = (value: number) => sql`(${value}::float8 * interval '1 millisecond')`;
 
+interface ClaimedRow extends Record<string, unknown> {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  attempt_count: number;
+  url: string;
+  endpoint_status: string;
+  secret: string;
+  previous_secret: string | null;
+  body: string;
+}
+
 /**
  * Claims up to `limit` due messages for `leaseMs` in one short statement: a CTE locks them,
  * skipping rows another worker holds, and the update moves them out of the due index. Bodies
- * and endpoints are read afterwards, outside the claim (PERF-NOTES trap 1). The update finds
- * the locked rows by primary key (`= any(array(…))`): joining the CTE instead plans as a scan
- * of the whole table once statistics are stale (trap 2).
+ * and endpoints are joined to the claimed rows outside the locking and updating CTEs (PERF-NOTES
+ * trap 1), in the same statement, so a claim is one round trip. The update finds the locked
+ * rows by primary key (`= any(array(…))`): joining the CTE instead plans as a scan of the whole
+ * table once statistics are stale (trap 2).
  */
 export async function claimDueMessages(
   db: Db,
   options: { limit: number; leaseMs: number },
 ): Promise<Delivery[]> {
-  const claimed = await queryRows<{ id: string }>(db, claimStatement(options));
-  if (claimed.length === 0) return [];
-  return loadDeliveries(
+  const rows = await queryRows<ClaimedRow>(
     db,
-    claimed.map((row) => row.id),
+    sql`
+      with claimed as (${claimStatement(options)})
+      select claimed.id, claimed.event_id, claimed.endpoint_id, claimed.attempt_count,
+        endpoints.url, endpoints.status as endpoint_status, endpoints.secret,
+        case when endpoints.previous_secret_expires_at > now()
+          then endpoints.previous_secret end as previous_secret,
+        event_bodies.body
+      from claimed
+      join endpoints on endpoints.id = claimed.endpoint_id
+      join event_bodies on event_bodies.event_id = claimed.event_id
+    `,
   );
+  return rows.map((row) => ({
+    messageId: row.id,
+    eventId: row.event_id,
+    endpointId: row.endpoint_id,
+    attemptNumber: row.attempt_count + 1,
+    url: row.url,
+    endpointEnabled: row.endpoint_status === 'enabled',
+    secrets: row.previous_secret ? [row.secret, row.previous_secret] : [row.secret],
+    body: row.body,
+  }));
 }
 
 /** The claim itself, exported so that tests can EXPLAIN it against a large backlog. */
@@ -91,38 +121,8 @@ export function claimStatement(options: { limit: number; leaseMs: number }): SQL
     update messages
     set status = 'inflight', lease_expires_at = now() + ${ms(options.leaseMs)}, updated_at = now()
     where id = any(array(select id from due))
-    returning id
+    returning id, event_id, endpoint_id, attempt_count
   `;
-}
-
-async function loadDeliveries(db: Db, messageIds: string[]): Promise<Delivery[]> {
-  const rows = await db
-    .select({
-      messageId: messages.id,
-      eventId: messages.eventId,
-      endpointId: messages.endpointId,
-      attemptCount: messages.attemptCount,
-      url: endpoints.url,
-      endpointStatus: endpoints.status,
-      secret: endpoints.secret,
-      previousSecret: sql<string | null>`
-        case when ${endpoints.previousSecretExpiresAt} > now() then ${endpoints.previousSecret} end`,
-      body: eventBodies.body,
-    })
-    .from(messages)
-    .innerJoin(endpoints, eq(endpoints.id, messages.endpointId))
-    .innerJoin(eventBodies, eq(eventBodies.eventId, messages.eventId))
-    .where(inArray(messages.id, messageIds));
-  return rows.map((row) => ({
-    messageId: row.messageId,
-    eventId: row.eventId,
-    endpointId: row.endpointId,
-    attemptNumber: row.attemptCount + 1,
-    url: row.url,
-    endpointEnabled: row.endpointStatus === 'enabled',
-    secrets: row.previousSecret ? [row.secret, row.previousSecret] : [row.secret],
-    body: row.body,
-  }));
 }
 
 /** Puts claimed messages that were never sent back in the queue, due as they were. */
@@ -212,7 +212,13 @@ export async function recordOutcomes(
   });
 }
 
-async function recordAttempts(tx: Db, outcomes: AttemptOutcome[]): Promise<void> {
+/**
+ * The statement `recordOutcomes` writes attempts with, exported so that tests can EXPLAIN it.
+ * Attempts are written only for messages that still exist (deleting an endpoint cascades); that
+ * check is a lateral primary-key lookup per outcome, since as a join it planned as a scan of the
+ * whole messages table, which keeps every delivered message, on every batch.
+ */
+export function recordAttemptsStatement(outcomes: AttemptOutcome[]): SQL {
   const input = outcomes.map((outcome) => ({
     message_id: outcome.messageId,
     endpoint_id: outcome.endpointId,
@@ -227,7 +233,7 @@ async function recordAttempts(tx: Db, outcomes: AttemptOutcome[]): Promise<void>
     error_code: outcome.errorCode,
     error: outcome.error,
   }));
-  await tx.execute(sql`
+  return sql`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
         message_id text, endpoint_id text, attempt_id text, attempt_number int,
@@ -255,8 +261,12 @@ async function recordAttempts(tx: Db, outcomes: AttemptOutcome[]): Promise<void>
     select i.attempt_id, i.message_id, i.endpoint_id, i.attempt_number, i.response_status_code,
       i.response_body, i.response_duration_ms, i.error_code, i.error, i.attempted_at
     from input i
-    join messages m on m.id = i.message_id
-  `);
+    cross join lateral (select 1 from messages m where m.id = i.message_id limit 1) as existing
+  `;
+}
+
+async function recordAttempts(tx: Db, outcomes: AttemptOutcome[]): Promise<void> {
+  await tx.execute(recordAttemptsStatement(outcomes));
 }
 
 async function cancelClaimedMessages(tx: Db, outcomes: CancelOutcome[]): Promise<void> {

@@ -3,7 +3,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AppDeps } from '../context.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
-import { deliveryAttempts } from '../metrics.ts';
+import {
+  deliveryAttemptSeconds,
+  deliveryAttempts,
+  deliveryBatchSizes,
+  deliverySteps,
+} from '../metrics.ts';
 import { MESSAGES_CHANNEL } from './fanout.ts';
 import { classifyResponse, maxAttempts, nextAttemptDelayMs } from './retry-policy.ts';
 import { createSender, type Sender, type AttemptOutcome as SendOutcome } from './sender.ts';
@@ -21,7 +26,11 @@ import {
 } from './store.ts';
 
 export interface DeliveryWorkerOptions {
-  /** Requests in flight at once (default 32). */
+  /**
+   * Requests in flight at once (default 100). A claim takes only free slots, and the claim
+   * loop refills them one claim at a time, so claims average about half of this: at 32 they
+   * were too small to keep up (bench/README.md, "The slowest stage of delivery").
+   */
   concurrency?: number;
   /** Most messages one claim takes (default 100); a claim never takes more than free slots. */
   batchSize?: number;
@@ -37,7 +46,11 @@ export interface DeliveryWorkerOptions {
 
 type WorkerDeps = Pick<AppDeps, 'database' | 'config' | 'logger' | 'lookup'>;
 
+/** Requests in flight at once when no `concurrency` is given. */
+export const DEFAULT_CONCURRENCY = 100;
+
 const RECORD_BATCH_SIZE = 100;
+const RECORD_LINGER_MS = 5;
 const RECORD_RETRY_MS = 1_000;
 const RECORD_TRIES_WHEN_STOPPING = 3;
 const MIN_SLEEP_MS = 5;
@@ -73,6 +86,17 @@ function createAlarm() {
       });
     },
   };
+}
+
+type Step = 'claim' | 'record' | 'next_due' | 'lease_sweep';
+
+async function timed<T>(step: Step, work: () => Promise<T>): Promise<T> {
+  const end = deliverySteps.startTimer({ step });
+  try {
+    return await work();
+  } finally {
+    end();
+  }
 }
 
 function describeAttempt(
@@ -144,6 +168,7 @@ async function attempt(
   delivery: Delivery,
 ): Promise<{ sent: SendOutcome; attemptedAt: Date }> {
   const attemptedAt = new Date();
+  const end = deliveryAttemptSeconds.startTimer();
   try {
     const headers = signedHeaders({
       msgId: delivery.messageId,
@@ -162,6 +187,8 @@ async function attempt(
       error: { code: 'other' as const, message },
     };
     return { sent, attemptedAt };
+  } finally {
+    end();
   }
 }
 
@@ -178,11 +205,14 @@ export async function startDeliveryWorker(
   const { database, config } = deps;
   const { db } = database;
   const logger = deps.logger.child({ worker: 'delivery' });
-  const concurrency = options.concurrency ?? 32;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const batchSize = options.batchSize ?? 100;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const leaseMs = options.leaseMs ?? defaultLeaseMs(config.requestTimeoutMs);
   const attemptsAllowed = maxAttempts(config.retryScheduleMs);
+  // A claim waits for a quarter of the slots to be free: on PGlite the loop otherwise claimed one
+  // message for every slot that freed up.
+  const minRoom = Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 4));
   const retry = {
     scheduleMs: config.retryScheduleMs,
     jitter: options.jitter,
@@ -209,7 +239,8 @@ export async function startDeliveryWorker(
   async function recordBatch(batch: DeliveryOutcome[]): Promise<void> {
     for (let tries = 1; ; tries++) {
       try {
-        const disabled = await recordOutcomes(db, batch, config);
+        const disabled = await timed('record', () => recordOutcomes(db, batch, config));
+        deliveryBatchSizes.observe({ step: 'record' }, batch.length);
         for (const { endpointId, reason } of disabled) {
           logger.warn({ endpoint_id: endpointId, reason }, 'endpoint disabled');
         }
@@ -228,7 +259,11 @@ export async function startDeliveryWorker(
     }
   }
 
+  // A flush starts a few milliseconds after the outcome that called for it, so that outcomes
+  // arriving together share a transaction; on PGlite, whose queries block the event loop,
+  // transactions otherwise held one or two outcomes each.
   async function flushQueue(): Promise<void> {
+    await delay(RECORD_LINGER_MS);
     while (queue.length > 0) {
       const batch = queue.splice(0, RECORD_BATCH_SIZE);
       await recordBatch(batch);
@@ -270,7 +305,7 @@ export async function startDeliveryWorker(
   }
 
   async function sleepUntilDue(): Promise<void> {
-    const untilDueMs = await millisUntilNextDue(db);
+    const untilDueMs = await timed('next_due', () => millisUntilNextDue(db));
     const sleepMs = untilDueMs === null ? pollIntervalMs : Math.min(untilDueMs, pollIntervalMs);
     await alarm.sleep(Math.max(sleepMs, MIN_SLEEP_MS));
   }
@@ -280,18 +315,21 @@ export async function startDeliveryWorker(
     while (!stopping) {
       try {
         if (Date.now() >= nextSweepAt) {
-          const released = await releaseExpiredLeases(db);
+          const released = await timed('lease_sweep', () => releaseExpiredLeases(db));
           if (released > 0) logger.warn({ messages: released }, 'released expired leases');
           nextSweepAt = Date.now() + pollIntervalMs;
         }
         const room = Math.min(batchSize, concurrency - active.size);
-        if (room <= 0) {
+        if (room < minRoom) {
           waitingForRoom = true;
           await alarm.sleep(pollIntervalMs);
           waitingForRoom = false;
           continue;
         }
-        const deliveries = await claimDueMessages(db, { limit: room, leaseMs });
+        const deliveries = await timed('claim', () =>
+          claimDueMessages(db, { limit: room, leaseMs }),
+        );
+        deliveryBatchSizes.observe({ step: 'claim' }, deliveries.length);
         if (stopping) {
           await releaseMessages(
             db,

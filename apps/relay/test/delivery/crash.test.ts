@@ -1,6 +1,7 @@
 // Crash safety with real relay processes: SIGKILL in the middle of a batch, and SIGTERM.
 import { hasPostgres, type Receiver, startReceiver } from '@verihook/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONCURRENCY } from '../../src/delivery/worker.ts';
 import {
   deliveryCounts,
   killAll,
@@ -69,10 +70,10 @@ describe.runIf(hasPostgres())('a relay process', () => {
   it('on SIGTERM finishes and records the attempts in flight, claims nothing more, exits 0', async () => {
     receiver = await startReceiver({ secrets: [], respond: () => ({ status: 200, delayMs: 800 }) });
     prepared = await prepareDatabase('delivery_sigterm', receiver);
-    await seedEvents(prepared.database, 50);
+    await seedEvents(prepared.database, DEFAULT_CONCURRENCY + 18);
 
     const relay = start(prepared.testDatabase.url);
-    await receiver.waitFor(32, 30_000);
+    await receiver.waitFor(DEFAULT_CONCURRENCY, 30_000);
     const signalledAt = Date.now();
     relay.child.kill('SIGTERM');
     const code = await relay.exited;
@@ -80,8 +81,11 @@ describe.runIf(hasPostgres())('a relay process', () => {
 
     expect(code).toBe(0);
     expect(stoppedAfterMs).toBeLessThan(5_000);
-    expect(await messageStatusCounts(prepared.database)).toEqual({ pending: 18, succeeded: 32 });
-    expect(receiver.requests).toHaveLength(32);
+    expect(await messageStatusCounts(prepared.database)).toEqual({
+      pending: 18,
+      succeeded: DEFAULT_CONCURRENCY,
+    });
+    expect(receiver.requests).toHaveLength(DEFAULT_CONCURRENCY);
     expect(relay.lines.map((line) => line.msg)).toEqual(
       expect.arrayContaining(['shutting down', 'delivery worker stopped', 'stopped']),
     );

@@ -2,13 +2,15 @@ import { hasPostgres } from '@verihook/testing';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/index.ts';
-import { messages } from '../../src/db/schema/index.ts';
+import { endpoints, eventBodies, messages } from '../../src/db/schema/index.ts';
 import {
   claimDueMessages,
   claimStatement,
+  recordAttemptsStatement,
   releaseExpiredLeases,
   releaseMessages,
 } from '../../src/delivery/store.ts';
+import { registry } from '../../src/metrics.ts';
 import {
   addDomain,
   closedPortUrl,
@@ -35,6 +37,22 @@ async function relayWithBacklog(label: string, events: number, endpoints = 1) {
   for (let i = 0; i < endpoints; i++) ids.push((await registerEndpoint(relay, url)).id);
   await seedEvents(relay.database, events);
   return { current: relay, endpointId: ids[0] ?? '' };
+}
+
+function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+/** The delivery worker's claim and record counts so far, from this process's metrics. */
+function batchCounts(text: string) {
+  const series = 'verihook_delivery_batch_messages';
+  return {
+    claims: metricValue(text, `${series}_count{step="claim"}`),
+    emptyClaims: metricValue(text, `${series}_bucket{le="0",step="claim"}`),
+    records: metricValue(text, `${series}_count{step="record"}`),
+    recorded: metricValue(text, `${series}_sum{step="record"}`),
+  };
 }
 
 async function statusCounts(current: TestRelay) {
@@ -65,6 +83,53 @@ describe.runIf(hasPostgres())('the delivery queue', () => {
     expect(claimed).toHaveLength(100);
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(await statusCounts(current)).toEqual({ inflight: 100, pending: 19_920 });
+  });
+
+  it('claims each message with its endpoint and body, and records attempts by primary key', async () => {
+    const { current, endpointId } = await relayWithBacklog('delivery_record_plan', 2_000);
+    const { db } = current.database;
+    await db.execute(sql`analyze messages`);
+    const [endpoint] = await db.select().from(endpoints).where(eq(endpoints.id, endpointId));
+    const claimed = await claimDueMessages(db, { limit: 100, leaseMs: 30_000 });
+    const outcomes = claimed.map((delivery, n) => ({
+      kind: 'attempted' as const,
+      messageId: delivery.messageId,
+      endpointId: delivery.endpointId,
+      attemptId: `atmpt_plan_${n}`,
+      attemptNumber: delivery.attemptNumber,
+      attemptedAt: new Date(),
+      status: 'succeeded' as const,
+      retryDelayMs: null,
+      responseStatusCode: 204,
+      responseBody: '',
+      responseDurationMs: 3,
+      errorCode: null,
+      error: null,
+      endpointResult: 'success' as const,
+    }));
+
+    const plan = await queryRows<{ 'QUERY PLAN': string }>(
+      db,
+      sql`explain ${recordAttemptsStatement(outcomes)}`,
+    );
+    const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+
+    const [first] = claimed;
+    const [event] = await db
+      .select()
+      .from(eventBodies)
+      .where(eq(eventBodies.eventId, first?.eventId ?? ''));
+    expect(claimed).toHaveLength(100);
+    expect(first).toMatchObject({
+      endpointId,
+      attemptNumber: 1,
+      url: endpoint?.url,
+      endpointEnabled: true,
+      secrets: [endpoint?.secret],
+      body: event?.body,
+    });
+    expect(text).toMatch(/Index (Only )?Scan using messages_pkey on messages/);
+    expect(text).not.toContain('Seq Scan on messages');
   });
 
   it('skips messages another transaction holds, without waiting for it', async () => {
@@ -193,5 +258,29 @@ describe('the delivery worker on PGlite', () => {
 
     expect(requests.map((r) => r.verifiedSvix && r.verifiedStandard)).toEqual([true, true]);
     expect(message?.attemptCount).toBe(2);
+  });
+
+  it('claims and records in batches there, not one message at a time', async () => {
+    relay = await openTestRelay('delivery_pglite_batches', { backend: 'pglite' });
+    const receiver = await relay.receiver();
+    await registerEndpoint(relay, receiver);
+    await seedEvents(relay.database, 200);
+    const before = batchCounts(await registry.metrics());
+
+    await relay.startWorker();
+    await receiver.waitFor(200, 30_000);
+    await relay.stopWorker();
+
+    const after = batchCounts(await registry.metrics());
+    const claimsThatTookMessages =
+      after.claims - after.emptyClaims - (before.claims - before.emptyClaims);
+    const records = after.records - before.records;
+    process.stdout.write(
+      `[pglite batches] 200 messages: ${claimsThatTookMessages} claims, ` +
+        `${records} record transactions\n`,
+    );
+    expect(after.recorded - before.recorded).toBe(200);
+    expect(claimsThatTookMessages).toBeLessThanOrEqual(10);
+    expect(records).toBeLessThan(50);
   });
 });
